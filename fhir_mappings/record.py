@@ -1,0 +1,90 @@
+"""One patient's FHIR resources, grouped by type: the single input of fact extraction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+Resource = dict[str, Any]
+
+
+class RecordError(ValueError):
+    """The resources cannot form one patient's record (no Patient, several Patients)."""
+
+
+@dataclass(frozen=True)
+class PatientRecord:
+    """A read-only view of one patient's resources.
+
+    `incomplete` names resource types whose data could not be had in full (a fetch
+    that failed, a search cut at its cap), with the reason. Coded history is
+    closed-world only over complete data, so the engine turns a criterion that reads
+    an incomplete type into `unknown` unless the data it has already decides it.
+    """
+
+    patient: Resource
+    by_type: Mapping[str, tuple[Resource, ...]]
+    incomplete: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def patient_id(self) -> str:
+        """The Patient's logical id (may be empty for a contained test bundle)."""
+        return str(self.patient.get("id", ""))
+
+    def of_type(self, resource_type: str) -> tuple[Resource, ...]:
+        """Every resource of one type, in the order received."""
+        return self.by_type.get(resource_type, ())
+
+    @classmethod
+    def from_resources(
+        cls,
+        resources: Iterable[Resource],
+        incomplete: Mapping[str, str] | None = None,
+    ) -> PatientRecord:
+        """Group resources by type, dropping exact duplicates of `Type/id`.
+
+        The same resource may arrive twice (prefetch plus a fetched page, or an
+        `_include`); keeping one copy stops it from being counted twice.
+
+        :raise RecordError: no Patient, or more than one distinct Patient.
+        """
+        grouped: dict[str, list[Resource]] = {}
+        seen: set[tuple[str, str]] = set()
+        for resource in resources:
+            if not isinstance(resource, dict):
+                continue
+            rtype = resource.get("resourceType")
+            if not isinstance(rtype, str):
+                continue
+            rid = resource.get("id")
+            if isinstance(rid, str) and rid:
+                key = (rtype, rid)
+                if key in seen:
+                    continue
+                seen.add(key)
+            grouped.setdefault(rtype, []).append(resource)
+        patients = grouped.pop("Patient", [])
+        if not patients:
+            raise RecordError("no Patient resource")
+        if len(patients) > 1:
+            raise RecordError(f"{len(patients)} Patient resources; expected one patient")
+        return cls(
+            patient=patients[0],
+            by_type={k: tuple(v) for k, v in grouped.items()},
+            incomplete=dict(incomplete or {}),
+        )
+
+    @classmethod
+    def from_bundle(cls, bundle: Resource) -> PatientRecord:
+        """Build a record from a collection, searchset, transaction or batch Bundle.
+
+        :raise RecordError: not a Bundle, or not exactly one Patient in it.
+        """
+        if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
+            raise RecordError("not a FHIR Bundle (resourceType must be 'Bundle')")
+        entries = bundle.get("entry") or []
+        if not isinstance(entries, list):
+            raise RecordError("Bundle.entry must be a list")
+        resources = (e.get("resource") for e in entries if isinstance(e, dict))
+        return cls.from_resources(r for r in resources if isinstance(r, dict))
