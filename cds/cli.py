@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import click
 
+from cds.commands.demo import demo_load_command, demo_request_command
 from cds.commands.evaluate import evaluate
+from cds.commands.feedback_report import feedback_report
+from cds.commands.load_fhir import load_fhir
+from cds.commands.serve import serve
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -13,3 +17,8 @@ def main() -> None:
 
 
 main.add_command(evaluate)
+main.add_command(load_fhir)
+main.add_command(serve)
+main.add_command(feedback_report)
+main.add_command(demo_request_command)
+main.add_command(demo_load_command)

@@ -1,0 +1,50 @@
+"""The registry of evaluator kinds: name -> parameter model, function, resource types read.
+
+Trial files name a kind and give its parameters; the loader validates them against the
+kind's pydantic model at start-up, so a misspelt key fails there, not on a request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+from cds.engine.context import EvaluationContext
+from cds.engine.outcome import Outcome
+
+
+class Params(BaseModel):
+    """Base of every kind's parameters: unknown keys are errors, values are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+P = TypeVar("P", bound=Params)
+
+
+@dataclass(frozen=True)
+class Kind(Generic[P]):
+    """One evaluator kind."""
+
+    name: str
+    params: type[P]
+    evaluate: Callable[[P, EvaluationContext], Outcome]
+    reads: tuple[str, ...]
+
+
+KINDS: dict[str, Kind[Any]] = {}
+
+
+def kind(name: str, params: type[P], reads: tuple[str, ...]) -> Callable[[Callable[[P, EvaluationContext], Outcome]], Callable[[P, EvaluationContext], Outcome]]:
+    """Register an evaluator function under a kind name."""
+
+    def register(fn: Callable[[P, EvaluationContext], Outcome]) -> Callable[[P, EvaluationContext], Outcome]:
+        if name in KINDS:
+            raise ValueError(f"evaluator kind {name!r} registered twice")
+        KINDS[name] = Kind(name, params, fn, reads)
+        return fn
+
+    return register

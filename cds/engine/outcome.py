@@ -1,0 +1,81 @@
+"""What evaluating a criterion (or one part of it) yields: status, reason, evidence, dates."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from cds.engine.logic import Tri, tri_all, tri_any
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One FHIR resource behind a result: reference, code token, value as read, date."""
+
+    reference: str
+    code: str
+    value: str | None
+    date: date | None
+
+    def to_json(self) -> dict[str, str | None]:
+        """The evidence entry of the evaluation JSON."""
+        return {
+            "reference": self.reference,
+            "code": self.code,
+            "value": self.value,
+            "date": self.date.isoformat() if self.date else None,
+        }
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A part's status with a one-line reason.
+
+    `clears_on`: for a met part, the first date it would no longer be met with the data
+    as it is (None when any part of it has no time limit); for a not_met part that
+    will become met by itself (a regimen not yet 30 days old), the date it becomes met.
+    """
+
+    status: Tri
+    reason: str
+    evidence: tuple[Evidence, ...] = ()
+    clears_on: date | None = None
+
+
+def _joined(outcomes: Sequence[Outcome]) -> str:
+    return "; ".join(dict.fromkeys(o.reason for o in outcomes if o.reason))
+
+
+def _evidence(outcomes: Sequence[Outcome]) -> tuple[Evidence, ...]:
+    return tuple(dict.fromkeys(e for o in outcomes for e in o.evidence))
+
+
+def _latest_clearing(outcomes: Sequence[Outcome]) -> date | None:
+    """A met OR clears when every met part has cleared: the latest date, if all have one."""
+    dates = [o.clears_on for o in outcomes]
+    return max(dates) if dates and all(d is not None for d in dates) else None  # type: ignore[type-var]
+
+
+def combine_any(parts: Sequence[Outcome]) -> Outcome:
+    """Kleene OR of parts; the reason and evidence come from the parts that decide it."""
+    status = tri_any(p.status for p in parts)
+    deciding = [p for p in parts if p.status is status] or list(parts)
+    clears_on = _latest_clearing(deciding) if status is Tri.MET else None
+    if status is Tri.NOT_MET:
+        clears_on = min((p.clears_on for p in deciding if p.clears_on), default=None)
+    return Outcome(status, _joined(deciding), _evidence(deciding), clears_on)
+
+
+def combine_all(parts: Sequence[Outcome]) -> Outcome:
+    """Kleene AND of parts.
+
+    A met AND carries `clears_on` only when every part is time-limited (the earliest
+    date, when the first part stops being met); a not_met AND has no date.
+    """
+    status = tri_all(p.status for p in parts)
+    deciding = [p for p in parts if p.status is status] or list(parts)
+    clears_on = None
+    if status is Tri.MET and all(p.clears_on for p in parts):
+        clears_on = min(p.clears_on for p in parts if p.clears_on)
+    return Outcome(status, _joined(deciding), _evidence(deciding), clears_on)

@@ -1,0 +1,87 @@
+"""The trial file, as typed objects: metadata, local codes and compiled criteria."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from cds.engine.kinds.manual import manual as manual_kind
+from cds.engine.tree import Node, leaves
+
+
+class LocalCode(BaseModel):
+    """A site-specific code for an input with no standard code (e.g. a disease score)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    system: str
+    code: str
+    display: str = ""
+
+
+class CriterionFile(BaseModel):
+    """One criterion as written in the trial file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str
+    kind: Literal["inclusion", "exclusion"]
+    statement: str
+    source: str
+    choices: list[str] = Field(default_factory=list)
+    logic: dict[str, Any]
+
+
+class TrialFile(BaseModel):
+    """The whole trial file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str
+    nct_id: str
+    title: str
+    short_title: str
+    sponsor: str
+    url: str
+    eligibility_text: str
+    local_analytes: dict[str, list[LocalCode]] = Field(default_factory=dict)
+    criteria: list[CriterionFile]
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """A criterion ready to evaluate."""
+
+    id: str
+    kind: Literal["inclusion", "exclusion"]
+    statement: str
+    source: str
+    logic: Node
+
+    @property
+    def manual(self) -> bool:
+        """Whether only a person can decide it (every part is a manual check)."""
+        return all(leaf.kind.evaluate is manual_kind for leaf in leaves(self.logic))
+
+
+@dataclass(frozen=True)
+class Trial:
+    """A configured trial: metadata, trial-local analyte codes and criteria in file order."""
+
+    id: str
+    nct_id: str
+    title: str
+    short_title: str
+    sponsor: str
+    url: str
+    local_analytes: dict[str, tuple[tuple[str, str], ...]]
+    criteria: tuple[Criterion, ...]
+
+    @property
+    def resource_types(self) -> frozenset[str]:
+        """FHIR resource types the criteria read (always Patient): what prefetch must cover."""
+        types = {"Patient"}
+        for criterion in self.criteria:
+            for leaf in leaves(criterion.logic):
+                types.update(leaf.kind.reads)
+        return frozenset(types)
+

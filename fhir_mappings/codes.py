@@ -1,0 +1,53 @@
+"""Code-system URIs, and the short aliases the value-set files use for them."""
+
+from __future__ import annotations
+
+LOINC = "http://loinc.org"
+SNOMED = "http://snomed.info/sct"
+ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+CVX = "http://hl7.org/fhir/sid/cvx"
+CPT = "http://www.ama-assn.org/go/cpt"
+ATC = "http://www.whocc.no/atc"
+UCUM = "http://unitsofmeasure.org"
+OBSERVATION_INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+
+SYSTEM_BY_ALIAS: dict[str, str] = {
+    "loinc": LOINC,
+    "snomed": SNOMED,
+    "icd10cm": ICD10CM,
+    "rxnorm": RXNORM,
+    "cvx": CVX,
+    "cpt": CPT,
+    "atc": ATC,
+}
+
+# Systems that real EHRs send for the same terminology under another URI.
+# ICD-10-CM codes sometimes arrive under the WHO ICD-10 URI or an OID.
+SYSTEM_SYNONYMS: dict[str, str] = {
+    "http://hl7.org/fhir/sid/icd-10": ICD10CM,
+    "urn:oid:2.16.840.1.113883.6.90": ICD10CM,
+    "urn:oid:2.16.840.1.113883.6.96": SNOMED,
+    "urn:oid:2.16.840.1.113883.6.1": LOINC,
+    "urn:oid:2.16.840.1.113883.6.88": RXNORM,
+    "urn:oid:2.16.840.1.113883.12.292": CVX,
+    "http://www.ama-assn.org/go/cpt/": CPT,
+}
+
+
+def canonical_system(system: str | None) -> str:
+    """Return the canonical URI for a coding system as sent by an EHR."""
+    if not system:
+        return ""
+    return SYSTEM_SYNONYMS.get(system, system)
+
+
+def normalize_code(system: str, code: str) -> str:
+    """Normalize a code for matching: ICD-10-CM without its dot, upper-case; CVX without leading zeros."""
+    code = code.strip()
+    if system == ICD10CM:
+        return code.replace(".", "").upper()
+    if system == CVX:
+        # CVX codes are numbers; EHRs send "3" as often as "03".
+        return code.lstrip("0") or "0"
+    return code

@@ -1,0 +1,75 @@
+"""Conditions -> condition facts: codes, clinical status and the dates that bound them.
+
+Records whose verificationStatus is refuted or entered-in-error are dropped here,
+once, so no criterion can count them (criteria ground rules).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from fhir_mappings.coding import Coding, codings_of, reference_of
+from fhir_mappings.dates import calendar_date
+
+IGNORED_VERIFICATION = frozenset({"refuted", "entered-in-error"})
+ACTIVE_STATUSES = frozenset({"active", "recurrence", "relapse"})
+
+
+@dataclass(frozen=True)
+class ConditionFact:
+    """One Condition as the criteria read it."""
+
+    reference: str
+    codings: tuple[Coding, ...]
+    clinical_status: str | None
+    onset: date | None
+    recorded: date | None
+    abatement: date | None
+    abated: bool
+
+    @property
+    def active(self) -> bool:
+        """Active, recurrence or relapse; or no clinicalStatus and no abatement."""
+        if self.clinical_status is None:
+            return not self.abated
+        return self.clinical_status in ACTIVE_STATUSES
+
+    @property
+    def start(self) -> date | None:
+        """When it began: onset, else the date it was recorded."""
+        return self.onset or self.recorded
+
+
+def _status_code(concept: Any) -> str | None:
+    codes = codings_of(concept)
+    return codes[0].code if codes else None
+
+
+def _condition(resource: dict[str, Any]) -> ConditionFact:
+    onset_period = resource.get("onsetPeriod") or {}
+    abatement_period = resource.get("abatementPeriod") or {}
+    abatement = calendar_date(resource.get("abatementDateTime")) or calendar_date(
+        abatement_period.get("end") or abatement_period.get("start")
+    )
+    abated = any(key.startswith("abatement") for key in resource)
+    return ConditionFact(
+        reference=reference_of(resource),
+        codings=codings_of(resource.get("code")),
+        clinical_status=_status_code(resource.get("clinicalStatus")),
+        onset=calendar_date(resource.get("onsetDateTime")) or calendar_date(onset_period.get("start")),
+        recorded=calendar_date(resource.get("recordedDate")),
+        abatement=abatement,
+        abated=abated,
+    )
+
+
+def extract_conditions(resources: Iterable[dict[str, Any]]) -> list[ConditionFact]:
+    """Every Condition that is not refuted or entered in error."""
+    return [
+        _condition(r)
+        for r in resources
+        if _status_code(r.get("verificationStatus")) not in IGNORED_VERIFICATION
+    ]

@@ -1,0 +1,205 @@
+"""Observations -> lab results by analyte (LOINC value sets), with values kept exact.
+
+Only Observation.status final, amended or corrected counts (criteria ground rules).
+Values stay in the unit sent; criteria convert at comparison time, so a unit that
+cannot be converted surfaces as an `unknown` reason on exactly the criteria that need it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from typing import Any
+
+from fhir_mappings.codes import SYSTEM_BY_ALIAS, UCUM
+from fhir_mappings.coding import Coding, codings_of, reference_of
+from fhir_mappings.dates import calendar_date
+from fhir_mappings.terminology import read_yaml
+from fhir_mappings.units import Equivalence, UnitError, convert
+
+COUNTED_STATUSES = frozenset({"final", "amended", "corrected"})
+TITER = re.compile(r"^\s*([<>]=?)?\s*1\s*[:/]\s*(\d+(?:\.\d+)?)\s*$")
+
+
+@dataclass(frozen=True)
+class Analyte:
+    """One lab analyte: its codes and its analyte-specific unit bridges."""
+
+    name: str
+    display: str
+    codes: frozenset[tuple[str, str]]
+    equivalences: tuple[Equivalence, ...]
+
+
+@cache
+def analytes() -> dict[str, Analyte]:
+    """Every analyte of labs.yaml, by name."""
+    found: dict[str, Analyte] = {}
+    for name, body in read_yaml("labs.yaml")["analytes"].items():
+        codes = frozenset((SYSTEM_BY_ALIAS[c["system"]], str(c["code"])) for c in body["codes"])
+        bridges = tuple(
+            Equivalence(e["from"], e["to"], Decimal(str(e["factor"]))) for e in body.get("equivalences") or []
+        )
+        found[name] = Analyte(name, body.get("display", name), codes, bridges)
+    return found
+
+
+@cache
+def analyte_by_code() -> dict[tuple[str, str], str]:
+    """(system, code) -> analyte name, for one pass over a patient's Observations."""
+    return {code: a.name for a in analytes().values() for code in a.codes}
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+def _unit_of(quantity: dict[str, Any]) -> str | None:
+    """The UCUM code when the quantity says it is UCUM, else the unit text."""
+    if quantity.get("system") == UCUM and isinstance(quantity.get("code"), str):
+        return quantity["code"]
+    for key in ("unit", "code"):
+        if isinstance(quantity.get(key), str) and quantity[key].strip():
+            return quantity[key]
+    return None
+
+
+@dataclass(frozen=True)
+class LabResult:
+    """One usable-or-not result of one analyte, as the criteria read it."""
+
+    analyte: str
+    reference: str
+    code: str
+    day: date | None
+    timestamp: str
+    quantity: Decimal | None = None
+    comparator: str | None = None
+    unit: str | None = None
+    ref_high: Decimal | None = None
+    ref_high_unit: str | None = None
+    interpretations: frozenset[str] = frozenset()
+    value_codings: tuple[Coding, ...] = ()
+    text: str | None = None
+    titer: Decimal | None = None
+    titer_comparator: str | None = None
+
+    def in_unit(self, unit: str) -> Decimal:
+        """The quantity in `unit`.
+
+        :raise UnitError: no quantity, or its unit cannot be converted to `unit`.
+        """
+        if self.quantity is None:
+            raise UnitError(f"{self.describe()} has no numeric value")
+        known = analytes().get(self.analyte)
+        return convert(self.quantity, self.unit, unit, known.equivalences if known else ())
+
+    def describe(self) -> str:
+        """The value as a clinician reads it: "84 g/L", "1:160", "positive"."""
+        if self.quantity is not None:
+            text = f"{self.comparator or ''}{self.quantity.normalize():f}"
+            return f"{text} {self.unit}" if self.unit else text
+        if self.titer is not None:
+            return f"{self.titer_comparator or ''}1:{self.titer.normalize():f}"
+        if self.text:
+            return self.text
+        if self.value_codings:
+            coding = self.value_codings[0]
+            return coding.display or coding.code
+        if self.interpretations:
+            return "interpretation " + ",".join(sorted(self.interpretations))
+        return "no value"
+
+
+def _titer(value: Any) -> tuple[Decimal | None, str | None]:
+    if isinstance(value, str):
+        match = TITER.match(value)
+        if match:
+            return _decimal(match.group(2)), match.group(1)
+    return None, None
+
+
+def _result(analyte: str, resource: dict[str, Any], element: dict[str, Any], code: Coding) -> LabResult:
+    """Read the value[x], reference range and interpretation of an Observation or component."""
+    effective = (
+        resource.get("effectiveDateTime")
+        or (resource.get("effectivePeriod") or {}).get("start")
+        or resource.get("effectiveInstant")
+        or resource.get("issued")
+    )
+    fields: dict[str, Any] = {
+        "analyte": analyte,
+        "reference": reference_of(resource),
+        "code": code.token,
+        "day": calendar_date(effective),
+        "timestamp": effective if isinstance(effective, str) else "",
+    }
+    quantity = element.get("valueQuantity")
+    if isinstance(quantity, dict):
+        unit = _unit_of(quantity)
+        if unit and "titer" in unit.lower():
+            fields["titer"] = _decimal(quantity.get("value"))
+            fields["titer_comparator"] = quantity.get("comparator")
+        else:
+            fields["quantity"] = _decimal(quantity.get("value"))
+            fields["comparator"] = quantity.get("comparator")
+            fields["unit"] = unit
+    ratio = element.get("valueRatio")
+    if isinstance(ratio, dict):
+        numerator = _decimal((ratio.get("numerator") or {}).get("value"))
+        denominator = _decimal((ratio.get("denominator") or {}).get("value"))
+        if numerator == 1 and denominator:
+            fields["titer"] = denominator
+    if isinstance(element.get("valueString"), str):
+        fields["text"] = element["valueString"].strip()
+        fields["titer"], fields["titer_comparator"] = _titer(element["valueString"])
+    fields["value_codings"] = codings_of(element.get("valueCodeableConcept"))
+    if not fields["value_codings"] and isinstance(element.get("valueCodeableConcept"), dict):
+        fields["text"] = element["valueCodeableConcept"].get("text")
+    interpretations = set()
+    for concept in element.get("interpretation") or resource.get("interpretation") or []:
+        interpretations.update(c.code.upper() for c in codings_of(concept))
+    fields["interpretations"] = frozenset(interpretations)
+    for rng in element.get("referenceRange") or []:
+        high = rng.get("high") if isinstance(rng, dict) else None
+        if isinstance(high, dict) and _decimal(high.get("value")) is not None:
+            fields["ref_high"] = _decimal(high.get("value"))
+            fields["ref_high_unit"] = _unit_of(high) or fields.get("unit")
+            break
+    return LabResult(**fields)
+
+
+def extract_lab_results(
+    observations: Iterable[dict[str, Any]],
+    local_codes: Mapping[tuple[str, str], str] | None = None,
+) -> dict[str, list[LabResult]]:
+    """Results by analyte, oldest first; Observations of other codes are skipped.
+
+    `local_codes` adds a trial's site-specific codes (system, code) -> analyte name.
+    """
+    by_code = {**analyte_by_code(), **(local_codes or {})}
+    found: dict[str, list[LabResult]] = {}
+    for resource in observations:
+        if resource.get("status") not in COUNTED_STATUSES:
+            continue
+        elements = [resource] + [c for c in resource.get("component") or [] if isinstance(c, dict)]
+        for element in elements:
+            for code in codings_of(element.get("code")):
+                analyte = by_code.get((code.system, code.code))
+                if analyte is not None:
+                    found.setdefault(analyte, []).append(_result(analyte, resource, element, code))
+                    break
+    for results in found.values():
+        results.sort(key=lambda r: (r.day or date.min, r.timestamp))
+    return found
+

@@ -1,0 +1,106 @@
+"""Whether a qualitative (or titer, or quantitative-with-range) result is positive.
+
+Criteria ground rules: where a result carries an interpretation, the interpretation
+decides; equivocal or indeterminate results count as neither positive nor negative.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+
+from fhir_mappings.labs import LabResult
+from fhir_mappings.terminology import read_yaml
+from fhir_mappings.units import UnitError, convert
+
+
+class Positivity(enum.Enum):
+    """How one result reads."""
+
+    POSITIVE = "positive"
+    NEGATIVE = "negative"
+    NEITHER = "equivocal or indeterminate"
+    NO_SIGNAL = "no interpretable value"
+
+
+@dataclass(frozen=True)
+class PositivityRules:
+    """The code and phrase lists of positivity.yaml."""
+
+    interpretation: dict[str, Positivity]
+    coded_values: dict[str, Positivity]
+    phrases: tuple[tuple[str, Positivity], ...]
+
+
+@cache
+def rules() -> PositivityRules:
+    """Load positivity.yaml once."""
+    data = read_yaml("positivity.yaml")
+    kinds = {"positive": Positivity.POSITIVE, "negative": Positivity.NEGATIVE, "neither": Positivity.NEITHER}
+
+    def table(section: str) -> dict[str, Positivity]:
+        return {str(code).upper(): kinds[k] for k, codes in data[section].items() for code in codes}
+
+    # Order matters for text: negative phrases first, then neither, then positive.
+    phrases = tuple(
+        (phrase.lower(), kinds[k]) for k in ("negative", "neither", "positive") for phrase in data["text"][k]
+    )
+    return PositivityRules(table("interpretation"), table("coded_values"), phrases)
+
+
+def _from_text(text: str) -> Positivity:
+    lowered = text.lower()
+    for phrase, kind in rules().phrases:
+        if re.search(rf"\b{re.escape(phrase)}\b", lowered):
+            return kind
+    return Positivity.NO_SIGNAL
+
+
+def classify(
+    result: LabResult,
+    titer_positive_at: Decimal | None = None,
+    quantity_means_detected: bool = False,
+) -> Positivity:
+    """Read one result as positive, negative, neither, or no signal.
+
+    `titer_positive_at` is the titer denominator from which a titer is positive (1:80
+    gives 80); `quantity_means_detected` reads any reported amount (without a `<`
+    comparator) as detected, as for a viral load.
+    """
+    table = rules()
+    decisive = [table.interpretation[c] for c in result.interpretations if c in table.interpretation]
+    if decisive:
+        return decisive[0] if len(set(decisive)) == 1 else Positivity.NEITHER
+    for coding in result.value_codings:
+        if coding.code.upper() in table.coded_values:
+            return table.coded_values[coding.code.upper()]
+    if result.titer is not None and titer_positive_at is not None:
+        below = result.titer_comparator in ("<", "<=")
+        return Positivity.POSITIVE if not below and result.titer >= titer_positive_at else Positivity.NEGATIVE
+    if result.text:
+        kind = _from_text(result.text)
+        if kind is not Positivity.NO_SIGNAL:
+            return kind
+    if result.quantity is not None:
+        return _from_quantity(result, quantity_means_detected)
+    return Positivity.NO_SIGNAL
+
+
+def _from_quantity(result: LabResult, quantity_means_detected: bool) -> Positivity:
+    assert result.quantity is not None
+    if result.comparator in ("<", "<="):
+        return Positivity.NEGATIVE
+    if quantity_means_detected:
+        return Positivity.POSITIVE if result.quantity > 0 else Positivity.NEGATIVE
+    if result.ref_high is None:
+        return Positivity.NO_SIGNAL
+    try:
+        high = result.ref_high
+        if result.ref_high_unit != result.unit:
+            high = convert(result.ref_high, result.ref_high_unit, result.unit or "")
+    except UnitError:
+        return Positivity.NO_SIGNAL
+    return Positivity.POSITIVE if result.quantity > high else Positivity.NEGATIVE
