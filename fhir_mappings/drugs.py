@@ -12,13 +12,15 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache
+from functools import cache, cached_property
 
 from fhir_mappings.codes import ATC, RXNORM
 from fhir_mappings.coding import Coding
 from fhir_mappings.terminology import read_yaml
 
 BIOSIMILAR_SUFFIX = re.compile(r"\b([a-z]+)-[a-z]{4}\b")
+# Distinct medication labels remembered by name lookups; bounds a long-running worker's memory.
+NAME_CACHE_SIZE = 4096
 
 
 @dataclass(frozen=True)
@@ -41,8 +43,22 @@ class DrugCatalog:
             lowered = self.salt_pattern.sub(" ", lowered)
         return " ".join(lowered.split())
 
+    @cached_property
+    def _names_seen(self) -> dict[str, tuple[str, ...]]:
+        # Renewals repeat one label hundreds of times in a long record; the name scan
+        # tries every ingredient pattern, so each distinct label is scanned once.
+        return {}
+
     def ingredients_by_name(self, text: str) -> tuple[str, ...]:
         """Ingredient names found in free text, longest match first, without overlaps."""
+        seen = self._names_seen
+        if text not in seen:
+            if len(seen) >= NAME_CACHE_SIZE:
+                seen.clear()
+            seen[text] = self._scan_names(text)
+        return seen[text]
+
+    def _scan_names(self, text: str) -> tuple[str, ...]:
         remaining = self.normalize_name(text)
         found: list[str] = []
         for pattern, name in self.name_patterns:
@@ -70,10 +86,17 @@ class DrugCatalog:
             return True
         return any(ingredient.endswith(s) for s in self.group_name_suffixes.get(group, ()))
 
+    @cached_property
+    def _non_systemic_pattern(self) -> re.Pattern[str] | None:
+        # One alternation compiled once: this runs for every medication record.
+        if not self.non_systemic_forms:
+            return None
+        return re.compile("|".join(rf"\b{re.escape(form)}" for form in self.non_systemic_forms))
+
     def is_non_systemic(self, text: str) -> bool:
         """Whether a product's dose form or route makes it non-systemic (a cream, eye drops)."""
-        lowered = text.lower()
-        return any(re.search(rf"\b{re.escape(form)}", lowered) for form in self.non_systemic_forms)
+        pattern = self._non_systemic_pattern
+        return pattern is not None and pattern.search(text.lower()) is not None
 
 
 def _word_pattern(text: str) -> str:

@@ -242,14 +242,15 @@ def merge_exposures(exposures: Iterable[Exposure], as_of: date) -> list[Exposure
     merged: list[Exposure] = []
     for items in by_ingredient.values():
         items.sort(key=lambda e: e.start or date.min)
-        current = items[0]
+        # The run's end is tracked apart and written once per run (`replace` per record
+        # dominated for records renewed hundreds of times).
+        current, end = items[0], items[0].end
         for item in items[1:]:
             assert item.start is not None
-            if current.end is None or item.start <= current.end + timedelta(days=1):
-                ongoing = current.end is None or item.end is None
-                current = replace(current, end=None if ongoing else max(current.end, item.end))
+            if end is None or item.start <= end + timedelta(days=1):
+                end = None if end is None or item.end is None else max(end, item.end)
             else:
-                merged.append(current)
-                current = item
-        merged.append(current)
+                merged.append(current if end == current.end else replace(current, end=end))
+                current, end = item, item.end
+        merged.append(current if end == current.end else replace(current, end=end))
     return merged + undated

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,8 @@ from fhir_mappings.codes import SYSTEM_BY_ALIAS, canonical_system, normalize_cod
 
 VALUESET_DIR = Path(__file__).with_name("valuesets")
 CODED_VALUESET_FILES = ("conditions.yaml", "immunizations.yaml", "procedures.yaml")
+# Distinct codings remembered per value set; bounds a long-running worker's memory.
+MEMO_SIZE = 4096
 
 
 class ValueSetError(ValueError):
@@ -47,8 +49,22 @@ class ValueSet:
     exact: frozenset[tuple[str, str]]
     prefixes: tuple[tuple[str, str], ...]
 
+    @cached_property
+    def _seen(self) -> dict[Coding, bool]:
+        # Every criterion asks about every Condition's codings; a long record repeats the
+        # same few codings hundreds of times, so each distinct one is normalized once.
+        return {}
+
     def contains(self, coding: Coding) -> bool:
         """Whether a coding (any system URI spelling, ICD with or without dot) is in the set."""
+        seen = self._seen
+        if coding not in seen:
+            if len(seen) >= MEMO_SIZE:
+                seen.clear()
+            seen[coding] = self._contains(coding)
+        return seen[coding]
+
+    def _contains(self, coding: Coding) -> bool:
         system = canonical_system(coding.system)
         code = normalize_code(system, coding.code)
         if (system, code) in self.exact:

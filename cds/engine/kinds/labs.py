@@ -227,13 +227,18 @@ def _cockcroft_gault(params: ClearanceParams, ctx: EvaluationContext, rule: str)
 
 
 class SerologyParams(Params):
-    """Positivity of one or more analytes: any ever, the most recent, or any in a window."""
+    """Positivity of one or more analytes: any ever, the most recent, or any in a window.
+
+    `titer_positive_at` gives, per analyte, the titer denominator from which a titer is
+    positive (ANA 1:80 -> 80); an analyte without one decides titers only by
+    interpretation or text.
+    """
 
     analytes: list[str]
     label: str
     select: Literal["any_ever", "most_recent", "any_within"]
     within_days: int | None = None
-    titer_positive_at: Decimal | None = None
+    titer_positive_at: dict[str, Decimal] = {}
     quantity_means_detected: bool = False
 
 
@@ -251,7 +256,7 @@ def serology(params: SerologyParams, ctx: EvaluationContext) -> Outcome:
     span = f" in the last {params.within_days} days" if params.select == "any_within" else ""
     if not results:
         return Outcome(Tri.UNKNOWN, f"no {params.label} result{span}")
-    read = [(r, classify(r, params.titer_positive_at, params.quantity_means_detected)) for r in results]
+    read = [(r, classify(r, params.titer_positive_at.get(r.analyte), params.quantity_means_detected)) for r in results]
     if params.select == "most_recent":
         result, kind_ = read[-1]
         evidence = (evidence_of(result),)

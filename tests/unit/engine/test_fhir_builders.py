@@ -1,0 +1,68 @@
+"""The test builders write valid FHIR R4: each kind of resource parses with fhir.resources."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import pytest
+from fhir_builders import (
+    allergy,
+    bundle,
+    condition,
+    days_before,
+    dosage,
+    immunization,
+    medication,
+    medication_administration,
+    medication_request,
+    medication_statement,
+    observation,
+    patient,
+    procedure,
+)
+
+SAMPLES: list[dict[str, Any]] = [
+    patient(),
+    patient(birth_date="1961", gender=None),
+    observation("718-7", 84, "g/L", on=days_before(3), ref_high=160),
+    observation("1742-6", 80, "U/L", ref_high=40, interpretation="H"),
+    observation("8061-4", value_string="1:160", interpretation="POS"),
+    observation("5195-3", value_code=("snomed", "260385009", "Negative")),
+    observation("2160-0", 2.5, "mg/dL", comparator=">"),
+    condition("snomed", "55464009", "Systemic lupus erythematosus", onset="2019-04-02"),
+    condition("icd10cm", "M32.14", clinical_status="resolved", abatement=days_before(60)),
+    condition("icd10cm", "M32.9", clinical_status=None, verification="entered-in-error"),
+    medication_statement(medication("8640", "prednisone"), days_before(100), dose=dosage(20, per_day=1)),
+    medication_request(medication("312615", display="predniSONE 20 MG Oral Tablet"), days_before(20),
+                       validity_end=days_before(-10), supply_days=30, dose=dosage(5, "{tablet}", per_day=1)),
+    medication_administration(medication("121191", "rituximab"), days_before(200), dose_mg=1000),
+    procedure("snomed", "302497006", days_before(5)),
+    immunization("03", days_before(10)),
+    allergy(medication("121191", "rituximab"), clinical_status="inactive"),
+]
+
+
+def _model(resource_type: str) -> Any:
+    module = importlib.import_module(f"fhir.resources.R4B.{resource_type.lower()}")
+    return getattr(module, resource_type)
+
+
+@pytest.mark.parametrize("resource", SAMPLES, ids=lambda r: f"{r['resourceType']}-{r['id']}")
+def test_builder_output_is_valid_fhir(resource: dict[str, Any]) -> None:
+    _model(resource["resourceType"]).model_validate(resource)
+
+
+@pytest.mark.parametrize("bundle_type", ["collection", "transaction", "batch", "searchset"])
+def test_bundle_is_valid_fhir(bundle_type: str) -> None:
+    built = bundle(*SAMPLES[2:], type=bundle_type)
+    parsed = _model("Bundle").model_validate(built)
+    assert len(parsed.entry) == len(SAMPLES) - 1  # the default Patient is added
+
+
+def test_invalid_resource_is_rejected_by_the_validator() -> None:
+    """The validation above can fail: a resource without its required status does."""
+    broken = observation("718-7", 84, "g/L")
+    del broken["status"]
+    with pytest.raises(ValueError):
+        _model("Observation").model_validate(broken)
