@@ -1,0 +1,1 @@
+"""Benchmarks of trialcds: generated long-record patients, timings, load and memory (see docs/performance.md)."""

@@ -1,0 +1,138 @@
+"""Write docs/performance.md from one benchmark run: machine, table, targets, changes."""
+
+from __future__ import annotations
+
+import os
+import platform
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import yaml
+
+from bench.fetch_mode import FetchResult
+from bench.load import LoadResult
+from bench.stats import Summary
+
+TARGETS_PATH = Path(__file__).with_name("targets.yaml")
+CHANGES_PATH = Path(__file__).with_name("changes.md")
+
+
+@dataclass(frozen=True)
+class RunResults:
+    """Everything one run measured."""
+
+    sizes: list[int]
+    body_mb: dict[int, float]
+    engine: dict[int, Summary]
+    http: dict[int, Summary]
+    http_errors: dict[int, int]
+    parse: dict[int, Summary]
+    fetch: FetchResult | None
+    load: LoadResult
+    peak_rss_mb: float
+    workers: int
+    command: str
+
+
+def _ms(value: float) -> str:
+    return f"{value:.1f}"
+
+
+def _machine() -> list[str]:
+    cpu = next(
+        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+         if line.startswith("model name")),
+        platform.processor() or "unknown",
+    )
+    load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
+    return [
+        f"- Date (UTC): {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M')}",
+        f"- Cores: {os.cpu_count()} ({cpu})",
+        f"- Python: {platform.python_version()} ({platform.python_implementation()}), {platform.system()} {platform.release()}",
+        f"- Load average at the end of the run (1 / 5 / 15 min): {load} (other work shares this machine)",
+    ]
+
+
+def _table(r: RunResults) -> list[str]:
+    lines = [
+        "| resources | body MB | engine p50 / p95 ms | HTTP p50 / p95 / p99 ms | orjson.loads p50 ms "
+        "| service / parse (p50) | HTTP errors |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for size in r.sizes:
+        e, h, p = r.engine[size], r.http[size], r.parse[size]
+        lines.append(
+            f"| {size:,} | {r.body_mb[size]:.2f} | {_ms(e.p50)} / {_ms(e.p95)} | "
+            f"{_ms(h.p50)} / {_ms(h.p95)} / {_ms(h.p99)} | {_ms(p.p50)} | {h.p50 / p.p50:.2f}× | "
+            f"{r.http_errors[size]} |"
+        )
+    lines += ["", f"Engine: in-process `evaluate_trial` over every configured trial, from a built record "
+              f"({r.engine[r.sizes[0]].count}+ runs per size). HTTP: one client, sequential calls, gunicorn with "
+              f"{r.workers} sync workers, full prefetch. Service / parse: HTTP p50 over the `orjson.loads` p50 of "
+              "the same body (parsed in a fresh process)."]
+    lines += ["", "| other measure | value |", "|---|---:|"]
+    lines.append(
+        f"| throughput, ~1,000-resource patient ({r.load.tool}, {r.load.clients} connections, "
+        f"{r.load.seconds:.0f} s) | {r.load.requests_per_second:.1f} req/s, {r.load.errors} errors |"
+    )
+    lines.append(f"| peak worker RSS (VmHWM) after serving the 10,000-resource patient | {r.peak_rss_mb:.0f} MB |")
+    if r.fetch is not None:
+        f = r.fetch
+        lines.append(f"| fetch mode: hook without prefetch, p50 / p95 | {_ms(f.hook.p50)} / {_ms(f.hook.p95)} ms "
+                     f"({f.errors} errors) |")
+        lines.append(f"| fetch mode: slowest single search alone (`{f.slowest_key}`), p50 | "
+                     f"{_ms(f.searches[f.slowest_key].p50)} ms |")
+        lines.append(f"| fetch mode: hook / slowest search | {f.ratio:.2f}× |")
+        searches = ", ".join(f"{k} {_ms(s.p50)}" for k, s in f.searches.items())
+        lines += ["", f"Each search alone, p50 ms: {searches}."]
+    return lines
+
+
+def _targets(r: RunResults) -> list[str]:
+    t = yaml.safe_load(TARGETS_PATH.read_text(encoding="utf-8"))["targets"]
+    big, mid = max(r.sizes), t["http_p95_ms"]["size"]
+    rows = [
+        (f"~1,000-resource patient over HTTP: p95 < {t['http_p95_ms']['max']} ms",
+         f"{_ms(r.http[mid].p95)} ms", r.http[mid].p95 < t["http_p95_ms"]["max"]),
+        (f"10,000-resource patient: service time ≤ {t['service_over_parse']['max']}× orjson.loads",
+         f"{r.http[big].p50 / r.parse[big].p50:.2f}×", r.http[big].p50 / r.parse[big].p50 <= t["service_over_parse"]["max"]),
+        (f"10,000-resource patient: peak worker RSS < {t['peak_rss_mb']['max']} MB",
+         f"{r.peak_rss_mb:.0f} MB", r.peak_rss_mb < t["peak_rss_mb"]["max"]),
+        (f"throughput on the ~1,000-resource patient ≥ {t['requests_per_second']['min']} req/s, no errors",
+         f"{r.load.requests_per_second:.1f} req/s, {r.load.errors} errors",
+         r.load.requests_per_second >= t["requests_per_second"]["min"] and r.load.errors == 0),
+    ]
+    if r.fetch is not None:
+        rows.append((f"fetch mode: wall time ≤ {t['fetch_over_slowest_search']['max']}× the slowest single search",
+                     f"{r.fetch.ratio:.2f}×", r.fetch.ratio <= t["fetch_over_slowest_search"]["max"]))
+    lines = ["| target | measured | result |", "|---|---:|---|"]
+    lines += [f"| {name} | {value} | {'PASS' if ok else 'FAIL'} |" for name, value, ok in rows]
+    lines += ["", f"Targets and their source: `bench/targets.yaml` ({yaml.safe_load(TARGETS_PATH.read_text())['source']})."]
+    return lines
+
+
+def write_report(results: RunResults, path: Path) -> None:
+    """Write the whole performance page; the changes section comes from bench/changes.md."""
+    lines = [
+        "# Performance",
+        "",
+        "Generated by `" + results.command + "` (see README, \"Benchmarks\"); every number below comes "
+        "from one run on one machine. Edit `bench/changes.md` for the changes section, not this file.",
+        "",
+        "## Machine",
+        "",
+        *_machine(),
+        "",
+        "## Results",
+        "",
+        *_table(results),
+        "",
+        "## Targets",
+        "",
+        *_targets(results),
+        "",
+        CHANGES_PATH.read_text(encoding="utf-8").rstrip(),
+        "",
+    ]
+    path.write_text("\n".join(lines), encoding="utf-8")

@@ -1,0 +1,113 @@
+"""Run the whole benchmark and write docs/performance.md.
+
+    .venv/bin/python -m bench.run            # full run (about 5 minutes on 2 cores)
+    .venv/bin/python -m bench.run --quick    # fewer repetitions, to try the harness
+
+wrk gives the throughput figure (Debian/Ubuntu: `sudo apt-get install wrk`); without it a
+Python load generator stands in. The fetch-mode part needs sekmet-fhir (the `test` extra).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import click
+import orjson
+
+from bench.fetch_mode import SERVICE_PATH, measure_fetch_mode
+from bench.generate import generate_patient, hook_request, prefetch_for
+from bench.load import run_load
+from bench.measure import Workload, engine_times, http_times, parse_times
+from bench.processes import REPO_ROOT, gunicorn_server, peak_rss_mb
+from bench.report import RunResults, write_report
+from cds.record.templates import PrefetchTemplate, templates_for
+from cds.trials.loader import load_trials
+from cds.trials.schema import Trial
+
+SIZES = (100, 1_000, 10_000)
+THROUGHPUT_SIZE = 1_000
+AS_OF = date(2026, 6, 15)
+WORKERS = 2
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How many times each measure repeats."""
+
+    engine_repeat: dict[int, int]
+    http_repeat: dict[int, int]
+    parse_repeat: int
+    fetch_repeat: int
+    load_seconds: int
+    load_clients: int
+
+
+FULL = Plan({100: 200, 1_000: 100, 10_000: 20}, {100: 300, 1_000: 200, 10_000: 30}, 20, 10, 20, 4)
+QUICK = Plan({100: 20, 1_000: 10, 10_000: 3}, {100: 20, 1_000: 20, 10_000: 3}, 5, 2, 5, 4)
+
+
+def _templates(trials: dict[str, Trial]) -> tuple[PrefetchTemplate, ...]:
+    """The prefetch templates the service publishes for these trials (as its discovery derives them)."""
+    return templates_for({"Patient"}.union(*(trial.resource_types for trial in trials.values())))
+
+
+def _workloads(templates: tuple[PrefetchTemplate, ...], workdir: Path) -> list[Workload]:
+    workloads = []
+    for size in SIZES:
+        resources = generate_patient(size, AS_OF)
+        body = hook_request(resources[0]["id"], prefetch_for(templates, resources))
+        path = workdir / f"hook-{size}.json"
+        path.write_bytes(orjson.dumps(body))
+        workloads.append(Workload(size, resources, path))
+    return workloads
+
+
+@click.command()
+@click.option("--quick", is_flag=True, help="Few repetitions: checks the harness, numbers are rough.")
+@click.option("--skip-fetch", is_flag=True, help="Leave out fetch mode (no sekmet-fhir installed).")
+@click.option("--out", type=click.Path(path_type=Path), default=REPO_ROOT / "docs" / "performance.md",
+              show_default=True, help="Where to write the report.")
+def main(quick: bool, skip_fetch: bool, out: Path) -> None:
+    """Generate patients, measure engine, HTTP, parse yardstick, fetch mode, load and memory."""
+    plan = QUICK if quick else FULL
+    trials = load_trials()
+    workdir = Path(tempfile.mkdtemp(prefix="trialcds-bench-"))
+    try:
+        templates = _templates(trials)
+        workloads = _workloads(templates, workdir)
+        by_size = {w.size: w for w in workloads}
+        click.echo("engine (in-process)…")
+        engine = {w.size: engine_times(w, trials, AS_OF, plan.engine_repeat[w.size]) for w in workloads}
+        click.echo("orjson.loads yardstick…")
+        parse = parse_times(workloads, plan.parse_repeat)
+        http, http_errors = {}, {}
+        with gunicorn_server(workdir, WORKERS, {"TRIALCDS_AS_OF": AS_OF.isoformat()}) as service:
+            url = service.ready_url.removesuffix("/cds-services") + SERVICE_PATH
+            for size in SIZES:
+                click.echo(f"HTTP, {size} resources…")
+                http[size], http_errors[size] = http_times(url, by_size[size], plan.http_repeat[size])
+            click.echo("load…")
+            load = run_load(url, by_size[THROUGHPUT_SIZE].body_path, plan.load_clients, plan.load_seconds, workdir)
+            # Serve the largest patient last, so each worker's peak RSS is taken after it.
+            http_times(url, by_size[max(SIZES)], WORKERS * 2)
+            rss = max(peak_rss_mb(pid) for pid in service.child_pids())
+        fetch = None
+        if not skip_fetch:
+            click.echo("fetch mode…")
+            fetch = measure_fetch_mode(by_size[THROUGHPUT_SIZE].resources, templates, workdir,
+                                       plan.fetch_repeat, AS_OF.isoformat())
+        command = ".venv/bin/python -m bench.run" + (" --quick" if quick else "") + (" --skip-fetch" if skip_fetch else "")
+        results = RunResults(list(SIZES), {w.size: w.body_megabytes for w in workloads}, engine, http, http_errors,
+                             parse, fetch, load, rss, WORKERS, command)
+        write_report(results, out)
+        click.echo(f"wrote {out}")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,212 @@
+"""Trial results -> CDS Hooks cards (CDS Hooks 2.0 §Card Attributes).
+
+Cards are built only from the evaluation JSON that `trialcds evaluate --format json`
+prints, so the card and the CLI can never disagree. Wording and codes that are not
+trial-specific live in cards.yaml; trial wording comes from the trial.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any, Protocol
+
+import yaml
+from fhir.resources.R4B.servicerequest import ServiceRequest
+
+Card = dict[str, Any]
+Evaluation = dict[str, Any]
+EVALUATION_EXTENSION = "trialcds.evaluation"
+# Characters that change meaning in GitHub-Flavored Markdown inside a list item.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
+
+
+class TrialInfo(Protocol):
+    """What a card needs to know about a trial."""
+
+    id: str
+    nct_id: str
+    title: str
+    short_title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class CardOptions:
+    """Deployment choices for cards."""
+
+    eligible_soon: bool
+    eligible_soon_days: int
+
+
+@cache
+def _settings() -> dict[str, Any]:
+    text = resources.files("cds").joinpath("cards.yaml").read_text("utf-8")
+    return yaml.safe_load(text)
+
+
+def _md(text: str) -> str:
+    """Escape text from data so Markdown shows it literally."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def _limit(summary: str) -> str:
+    limit = _settings()["summary_max_chars"]
+    return summary if len(summary) <= limit else summary[: limit - 1].rstrip() + "…"
+
+
+def _evidence_line(evidence: dict[str, Any]) -> str:
+    value, date = evidence.get("value"), evidence.get("date")
+    parts = [value, f"on {date}" if date and date != value else None]
+    shown = " ".join(str(part) for part in parts if part)
+    return f"{_md(shown)} ({_md(evidence['reference'])})" if shown else _md(evidence["reference"])
+
+
+def _criterion_line(criterion: dict[str, Any], with_evidence: bool) -> str:
+    statement = criterion.get("statement")
+    about = f"{_md(statement)}: " if statement else ""
+    line = f"- **{_md(criterion['id'])}** {about}{_md(criterion['reason'])}"
+    if with_evidence and criterion.get("evidence"):
+        line += "; evidence: " + "; ".join(_evidence_line(e) for e in criterion["evidence"])
+    return line
+
+
+def _favourable(criterion: dict[str, Any]) -> bool:
+    """An inclusion that is met or an exclusion that is not."""
+    wanted = "met" if criterion["kind"] == "inclusion" else "not_met"
+    return criterion["status"] == wanted
+
+
+def _to_confirm(evaluation: Evaluation) -> list[dict[str, Any]]:
+    return [c for c in evaluation["criteria"] if c["status"] == "unknown"]
+
+
+def _candidate_detail(evaluation: Evaluation) -> str:
+    met = [c for c in evaluation["criteria"] if c["kind"] == "inclusion" and _favourable(c)]
+    clear = [c["id"] for c in evaluation["criteria"] if c["kind"] == "exclusion" and _favourable(c)]
+    confirm = _to_confirm(evaluation)
+    sections = [f"Evaluated on {evaluation['as_of']} from the patient's record."]
+    if met:
+        sections.append("**Inclusion criteria met**\n\n" + "\n".join(_criterion_line(c, True) for c in met))
+    if clear:
+        sections.append("**No exclusion found in the record for:** " + ", ".join(_md(i) for i in clear))
+    if confirm:
+        sections.append("**To confirm at screening**\n\n" + "\n".join(_criterion_line(c, False) for c in confirm))
+    return "\n\n".join(sections)
+
+
+def _soon_detail(evaluation: Evaluation) -> str:
+    blocking = [c for c in evaluation["criteria"] if not _favourable(c) and c["status"] != "unknown"]
+    lines = [f"{_criterion_line(c, True)}; clears on {c['clears_on']}" for c in blocking]
+    confirm = _to_confirm(evaluation)
+    sections = [
+        f"Evaluated on {evaluation['as_of']}: not eligible today, and may be from "
+        f"{evaluation['eligible_from']} if nothing else changes.",
+        "**Criteria that clear with time**\n\n" + "\n".join(lines),
+    ]
+    if confirm:
+        sections.append("**Also to confirm at screening**\n\n" + "\n".join(_criterion_line(c, False) for c in confirm))
+    return "\n\n".join(sections)
+
+
+def referral(trial: TrialInfo, evaluation: Evaluation) -> dict[str, Any]:
+    """A FHIR R4 ServiceRequest referring the patient to the study team, validated.
+
+    :raise pydantic.ValidationError: the resource is not valid R4 (a bug, not input).
+    """
+    settings = _settings()["referral"]
+    confirm = ", ".join(c["id"] for c in _to_confirm(evaluation))
+    resource: dict[str, Any] = {
+        "resourceType": "ServiceRequest",
+        "status": settings["status"],
+        "intent": settings["intent"],
+        "category": [{"coding": [dict(settings["category"])]}],
+        "code": {"text": f"Referral to the {trial.nct_id} study team ({trial.short_title}) for screening"},
+        "subject": {"reference": evaluation["patient"]},
+        "reasonCode": [{"text": f"Possible candidate for clinical trial {trial.nct_id} ({trial.title})"}],
+    }
+    if confirm:
+        resource["note"] = [{"text": f"To confirm at screening: {confirm}"}]
+    return ServiceRequest.model_validate(resource).model_dump(mode="json", exclude_none=True)
+
+
+def _common(trial: TrialInfo, evaluation: Evaluation, new_uuid: Callable[[], str]) -> Card:
+    settings = _settings()
+    reasons = settings["override_reasons"]
+    return {
+        "uuid": new_uuid(),
+        "indicator": "info",
+        "source": {"label": settings["source_label"], "url": trial.url, "topic": dict(settings["topic"])},
+        "links": [{"label": f"{trial.nct_id} on ClinicalTrials.gov", "url": trial.url, "type": "absolute"}],
+        "overrideReasons": [
+            {"system": reasons["system"], "code": r["code"], "display": r["display"]} for r in reasons["codes"]
+        ],
+        "extension": {EVALUATION_EXTENSION: evaluation},
+    }
+
+
+def candidate_card(trial: TrialInfo, evaluation: Evaluation, new_uuid: Callable[[], str]) -> Card:
+    """The card for a potentially eligible patient, with a referral suggestion."""
+    count = len(_to_confirm(evaluation))
+    items = f"{count} item{'s' if count != 1 else ''} to confirm" if count else "nothing left to confirm"
+    card = _common(trial, evaluation, new_uuid)
+    card["summary"] = _limit(f"Possible candidate for {trial.nct_id} ({trial.short_title}): {items}")
+    card["detail"] = _candidate_detail(evaluation)
+    card["selectionBehavior"] = "at-most-one"
+    card["suggestions"] = [
+        {
+            "label": f"Refer to the {trial.nct_id} study team for screening",
+            "uuid": new_uuid(),
+            "actions": [
+                {
+                    "type": "create",
+                    "description": f"Create a referral to the {trial.nct_id} study team",
+                    "resource": referral(trial, evaluation),
+                }
+            ],
+        }
+    ]
+    return card
+
+
+def eligible_soon_card(trial: TrialInfo, evaluation: Evaluation, new_uuid: Callable[[], str]) -> Card:
+    """The info card for an ineligible patient whose blocking criteria clear soon."""
+    card = _common(trial, evaluation, new_uuid)
+    card["summary"] = _limit(
+        f"{trial.nct_id} ({trial.short_title}): may become a candidate from {evaluation['eligible_from']}"
+    )
+    card["detail"] = _soon_detail(evaluation)
+    return card
+
+
+def _eligible_soon(evaluation: Evaluation, as_of: datetime.date, options: CardOptions) -> bool:
+    if not options.eligible_soon or not evaluation.get("eligible_from"):
+        return False
+    days = (datetime.date.fromisoformat(evaluation["eligible_from"]) - as_of).days
+    return 0 < days <= options.eligible_soon_days
+
+
+def build_cards(
+    results: Iterable[tuple[TrialInfo, Evaluation]],
+    as_of: datetime.date,
+    options: CardOptions,
+    new_uuid: Callable[[], str] = lambda: str(uuid.uuid4()),
+) -> list[Card]:
+    """One card per trial the patient may join, or may join soon; none otherwise."""
+    cards: list[Card] = []
+    for trial, evaluation in results:
+        if evaluation["decision"] == "potentially_eligible":
+            cards.append(candidate_card(trial, evaluation, new_uuid))
+        elif _eligible_soon(evaluation, as_of, options):
+            cards.append(eligible_soon_card(trial, evaluation, new_uuid))
+    return cards
+
+
+def card_trial_ids(cards: Sequence[Card]) -> list[tuple[str, str]]:
+    """(card uuid, trial id) for each card, for the feedback store."""
+    return [(card["uuid"], card["extension"][EVALUATION_EXTENSION]["trial"]) for card in cards]

@@ -1,0 +1,1 @@
+"""Demo patient-view requests with full prefetch, dated relative to the evaluation date."""

@@ -1,0 +1,49 @@
+"""gunicorn settings for production (`trialcds serve`, and the Docker image:
+`gunicorn -c python:cds.gunicorn_conf 'cds:create_app()'`).
+
+Workers: 2 per core is gunicorn's usual start for I/O-bound apps on these 2-core
+machines; each worker makes its own FHIR callbacks in threads. The worker timeout is
+well above the FHIR callback deadline (config FHIR_DEADLINE_SECONDS) so a slow EHR
+server gives a 412, not a killed worker.
+"""
+
+from __future__ import annotations
+
+import os
+
+bind = os.environ.get("TRIALCDS_BIND", "127.0.0.1:8080")
+workers = int(os.environ.get("TRIALCDS_WORKERS", "2"))
+timeout = 30
+graceful_timeout = 10
+# No runtime control socket: nothing administers workers through it, and in a
+# container the service user has no home folder to put it in.
+control_socket_disable = True
+# gunicorn's own lines (start, workers, access) as JSON lines too. Request lines are
+# paths without patient data; bodies are never logged.
+accesslog = "-"
+errorlog = "-"
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "cds.log.JsonLineFormatter"}},
+    # The handler names are gunicorn's own defaults, which this replaces.
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"},
+        "error_console": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"},
+    },
+    "loggers": {
+        "gunicorn.error": {"level": "INFO", "handlers": ["error_console"], "propagate": False},
+        "gunicorn.access": {"level": "INFO", "handlers": ["console"], "propagate": False},
+    },
+}
+
+# The settings `trialcds serve` passes to gunicorn.
+SETTINGS = (
+    "workers",
+    "timeout",
+    "graceful_timeout",
+    "control_socket_disable",
+    "accesslog",
+    "errorlog",
+    "logconfig_dict",
+)

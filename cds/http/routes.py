@@ -1,0 +1,56 @@
+"""HTTP endpoints of CDS Hooks 2.0: discovery, the service call, feedback.
+
+Each view reads its input, calls one function, and returns JSON; failures are typed
+errors that `cds.errors` maps to HTTP.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, request
+
+from cds.config import evaluation_date
+from cds.errors import InvalidFeedbackError, UnknownServiceError
+from cds.feedback.validation import parse_feedback
+from cds.http.models import parse_hook_request, parse_json_object
+from cds.http.service import HOOK, TrialEligibilityService
+
+bp = Blueprint("cds_services", __name__, url_prefix="/cds-services")
+
+EXTENSION_KEY = "trialcds"
+
+
+def get_service(service_id: str) -> TrialEligibilityService:
+    """The service with this id.
+
+    :raise UnknownServiceError: no such service (404).
+    """
+    service: TrialEligibilityService = current_app.extensions[EXTENSION_KEY]
+    if service_id != service.discovery_entry()["id"]:
+        raise UnknownServiceError(f"no CDS service with id '{service_id}'")
+    return service
+
+
+@bp.get("")
+def discovery() -> dict[str, Any]:
+    """List the services (CDS Hooks 2.0 §Discovery)."""
+    service: TrialEligibilityService = current_app.extensions[EXTENSION_KEY]
+    return {"services": [service.discovery_entry()]}
+
+
+@bp.post("/<service_id>")
+def call_service(service_id: str) -> dict[str, Any]:
+    """Answer a hook call with cards (CDS Hooks 2.0 §Calling a CDS Service)."""
+    service = get_service(service_id)
+    hook_request = parse_hook_request(request.get_data(), HOOK)
+    return service.call(hook_request, evaluation_date(current_app.config))
+
+
+@bp.post("/<service_id>/feedback")
+def feedback(service_id: str) -> dict[str, Any]:
+    """Store card feedback (CDS Hooks 2.0 §Feedback); the same feedback twice is stored once."""
+    service = get_service(service_id)
+    items = parse_feedback(parse_json_object(request.get_data(), "feedback body", InvalidFeedbackError))
+    service.store.add_feedback(service_id, items)
+    return {}

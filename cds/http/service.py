@@ -1,0 +1,129 @@
+"""The `trial-eligibility` CDS service: its discovery entry and one hook call, end to end.
+
+A call runs the stages in the data-flow order: gather the patient's resources
+(prefetch or FHIR callbacks), build the record, evaluate each configured trial, turn
+the results into cards. Each stage raises its own typed error; this module only
+orders them and logs the call's safe facts (hookInstance, counts, timings, outcome).
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from cds.cards import CardOptions, build_cards, card_trial_ids
+from cds.errors import PrefetchUnavailableError, TrialCdsError
+from cds.feedback.store import FeedbackStore
+from cds.http.models import HookRequest
+from cds.pipeline import evaluate_trial
+from cds.record.prefetch import CallbackPolicy, FhirAccess, gather
+from cds.record.templates import PrefetchTemplate, templates_for
+from cds.trials.schema import Trial
+from fhir_mappings.record import PatientRecord, RecordError
+
+log = logging.getLogger("cds.service")
+
+SERVICE_ID = "trial-eligibility"
+HOOK = "patient-view"
+TITLE = "Clinical trial eligibility"
+
+
+def _elapsed_ms(start: float) -> int:
+    return round((time.perf_counter() - start) * 1000)
+
+
+@dataclass(frozen=True)
+class TrialEligibilityService:
+    """Everything one hook call needs, built once at start."""
+
+    trials: tuple[Trial, ...]
+    templates: tuple[PrefetchTemplate, ...]
+    policy: CallbackPolicy
+    card_options: CardOptions
+    store: FeedbackStore
+
+    @classmethod
+    def build(
+        cls, trials: dict[str, Trial], policy: CallbackPolicy, card_options: CardOptions, store: FeedbackStore
+    ) -> TrialEligibilityService:
+        """Derive the prefetch templates from what the trials' criteria read."""
+        ordered = tuple(trials[key] for key in sorted(trials))
+        resource_types = {"Patient"}.union(*(trial.resource_types for trial in ordered))
+        return cls(ordered, templates_for(resource_types), policy, card_options, store)
+
+    def discovery_entry(self) -> dict[str, Any]:
+        """This service as CDS Hooks 2.0 §Discovery describes it."""
+        trials = "; ".join(f"{t.nct_id} ({t.short_title})" for t in self.trials)
+        return {
+            "hook": HOOK,
+            "id": SERVICE_ID,
+            "title": TITLE,
+            "description": (
+                f"Screens the patient's record against the eligibility criteria of {trials}, "
+                "criterion by criterion, and shows one card per trial the patient may join."
+            ),
+            "prefetch": {template.key: template.query for template in self.templates},
+            "usageRequirements": (
+                "Prefetch keys the client does not send are read from fhirServer with "
+                "fhirAuthorization (patient/*.read); the fhirServer must be on this service's allow-list."
+            ),
+        }
+
+    def _record(self, hook_request: HookRequest) -> tuple[PatientRecord, int]:
+        gathered = gather(
+            self.templates,
+            hook_request.context,
+            hook_request.prefetch,
+            FhirAccess(hook_request.fhir_server, hook_request.access_token),
+            self.policy,
+        )
+        try:
+            record = PatientRecord.from_resources(gathered.resources)
+        except RecordError as exc:
+            raise PrefetchUnavailableError("the patient's record cannot be built", [str(exc)]) from exc
+        if record.patient_id != hook_request.patient_id:
+            raise PrefetchUnavailableError("the Patient resource received is not context.patientId")
+        return record, gathered.callbacks
+
+    def call(self, hook_request: HookRequest, as_of: datetime.date) -> dict[str, Any]:
+        """Answer one patient-view call with `{"cards": [...]}`.
+
+        :raise PrefetchUnavailableError: needed data cannot be had (412).
+        :raise InvalidHookRequestError: a prefetch value does not fit its template (400).
+        """
+        fields: dict[str, Any] = {"hookInstance": hook_request.hook_instance, "service": SERVICE_ID}
+        start = time.perf_counter()
+        try:
+            if hook_request.is_patient_facing:
+                log.info("hook call", extra={"fields": {**fields, "outcome": "patient_facing_view", "cards": 0}})
+                return {"cards": []}
+            record, callbacks = self._record(hook_request)
+            fields.update(callbacks=callbacks, gather_ms=_elapsed_ms(start))
+            evaluated = time.perf_counter()
+            results = [(trial, evaluate_trial(record, trial, as_of).to_json()) for trial in self.trials]
+            cards = build_cards(results, as_of, self.card_options)
+            fields.update(evaluate_ms=_elapsed_ms(evaluated), trials=len(results), cards=len(cards))
+        except TrialCdsError as error:
+            fields.update(outcome=error.code, total_ms=_elapsed_ms(start))
+            log.info("hook call", extra={"fields": fields})
+            raise
+        self._remember(cards)
+        fields.update(outcome="ok", total_ms=_elapsed_ms(start))
+        log.info("hook call", extra={"fields": fields})
+        return {"cards": cards}
+
+    def _remember(self, cards: list[dict[str, Any]]) -> None:
+        """Record which trial each card is about, for the feedback report.
+
+        A store failure must not withhold cards from the clinician: it is logged and
+        the feedback for these cards then shows no trial.
+        """
+        try:
+            self.store.record_cards(SERVICE_ID, card_trial_ids(cards))
+        except SQLAlchemyError as exc:
+            log.warning("cards not recorded", extra={"fields": {"error_class": type(exc).__name__}})

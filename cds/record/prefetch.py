@@ -1,0 +1,158 @@
+"""Hook request data -> the patient's resources: use prefetch, fetch what is absent.
+
+CDS Hooks 2.0 §Prefetch Template, key by key:
+- present: used; a Bundle's `next` pages are fetched (a client MAY paginate prefetch);
+- `null`: the client has no such data; not fetched;
+- an OperationOutcome: the client could not get it; counted as missing, not re-queried;
+- absent: fetched from `fhirServer` with the client's bearer token.
+Data that is needed and cannot be had is a 412 (`PrefetchUnavailableError`) listing
+every missing key with its reason.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from cds.config import normalize_base_url
+from cds.errors import InvalidHookRequestError, PrefetchUnavailableError
+from cds.record.fhir_client import FetchLimits, FhirClient, FhirFetchError, bundle_resources, next_link
+from cds.record.templates import PrefetchTemplate
+
+Resource = dict[str, Any]
+Job = Callable[[FhirClient], list[Resource]]
+
+
+@dataclass(frozen=True)
+class FhirAccess:
+    """Where and how the hook request lets the service read FHIR data (transient)."""
+
+    fhir_server: str | None
+    access_token: str | None
+
+
+@dataclass(frozen=True)
+class CallbackPolicy:
+    """The deployment's rules for FHIR callbacks."""
+
+    allowed_servers: tuple[str, ...]
+    allow_no_token: bool
+    max_parallel: int
+    limits: FetchLimits
+
+
+@dataclass(frozen=True)
+class GatheredData:
+    """The resources for one hook call, and how many FHIR searches or reads it took."""
+
+    resources: tuple[Resource, ...]
+    callbacks: int
+
+
+def _describe(template: PrefetchTemplate) -> str:
+    # The unfilled query names the data without the patient's id.
+    return f"prefetch '{template.key}' ({template.query})"
+
+
+def _prefetched(template: PrefetchTemplate, value: Resource) -> tuple[list[Resource], Job | None]:
+    """The resources a present prefetch value holds, and a job for its further pages."""
+    if value["resourceType"] == "Bundle":
+        job = (lambda client: client.pages_after(value)) if next_link(value) else None
+        return list(bundle_resources(value)), job
+    if template.is_read and value["resourceType"] == template.resource_type:
+        return [value], None
+    expected = template.resource_type if template.is_read else "Bundle"
+    raise InvalidHookRequestError(
+        f"prefetch '{template.key}' holds a {value['resourceType']}; expected a {expected}, an OperationOutcome or null"
+    )
+
+
+def _fetch_job(template: PrefetchTemplate, context: Mapping[str, object]) -> Job:
+    try:
+        query = template.fill(context)
+    except KeyError as exc:
+        raise InvalidHookRequestError(f"context has no primitive field for the prefetch token {exc.args[0]}") from exc
+    if template.is_read:
+        return lambda client: [client.read(query, template.resource_type)]
+    return lambda client: client.search(query)
+
+
+def _access_problem(access: FhirAccess, policy: CallbackPolicy) -> str | None:
+    """Why callbacks cannot be made for this request, or None if they can."""
+    if access.fhir_server is None:
+        return "the request has no fhirServer to fetch it from"
+    if normalize_base_url(access.fhir_server) not in policy.allowed_servers:
+        return "the request's fhirServer is not on this service's allow-list (TRIALCDS_FHIR_SERVERS)"
+    if access.access_token is None and not policy.allow_no_token:
+        return "the request has no fhirAuthorization to fetch it with"
+    return None
+
+
+def _run(
+    jobs: Mapping[PrefetchTemplate, Job], fhir_server: str, access_token: str | None, policy: CallbackPolicy
+) -> tuple[list[Resource], list[str]]:
+    """Run the callbacks concurrently; return their resources and the failures."""
+    deadline = time.monotonic() + policy.limits.deadline_seconds
+
+    def run_one(job: Job) -> list[Resource]:
+        client = FhirClient(fhir_server, access_token, policy.limits, deadline)
+        try:
+            return job(client)
+        finally:
+            client.close()
+
+    resources: list[Resource] = []
+    problems: list[str] = []
+    with ThreadPoolExecutor(max_workers=min(policy.max_parallel, len(jobs))) as pool:
+        futures = {template: pool.submit(run_one, job) for template, job in jobs.items()}
+        for template, future in futures.items():
+            try:
+                resources.extend(future.result())
+            except FhirFetchError as exc:
+                problems.append(f"{_describe(template)}: {exc}")
+    return resources, problems
+
+
+def gather(
+    templates: Iterable[PrefetchTemplate],
+    context: Mapping[str, object],
+    prefetch: Mapping[str, Resource | None],
+    access: FhirAccess,
+    policy: CallbackPolicy,
+) -> GatheredData:
+    """Collect every resource the templates ask for, from prefetch or the FHIR server.
+
+    :raise InvalidHookRequestError: a prefetch value does not fit its template.
+    :raise PrefetchUnavailableError: some needed data cannot be had; lists each piece.
+    """
+    resources: list[Resource] = []
+    problems: list[str] = []
+    jobs: dict[PrefetchTemplate, Job] = {}
+    for template in templates:
+        if template.key not in prefetch:
+            jobs[template] = _fetch_job(template, context)
+            continue
+        value = prefetch[template.key]
+        if value is None:
+            continue
+        if value["resourceType"] == "OperationOutcome":
+            problems.append(f"{_describe(template)}: the client could not prefetch it (OperationOutcome)")
+            continue
+        present, more_pages = _prefetched(template, value)
+        resources.extend(present)
+        if more_pages is not None:
+            jobs[template] = more_pages
+    if jobs:
+        reason = _access_problem(access, policy)
+        if reason is not None or access.fhir_server is None:
+            problems.extend(f"{_describe(template)}: {reason}" for template in jobs)
+        elif not problems:
+            fetched, failures = _run(jobs, access.fhir_server, access.access_token, policy)
+            resources.extend(fetched)
+            problems.extend(failures)
+    if problems:
+        raise PrefetchUnavailableError("data the evaluation needs cannot be had", problems)
+    return GatheredData(tuple(resources), len(jobs))

@@ -1,0 +1,71 @@
+"""Prefetch templates: which ones a set of trials needs, and how their tokens are filled."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from urllib.parse import quote
+
+import yaml
+
+_TOKEN = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}")
+
+
+@dataclass(frozen=True)
+class PrefetchTemplate:
+    """One discovery prefetch entry: its key, the resource types it returns, its query."""
+
+    key: str
+    resource_types: tuple[str, ...]
+    query: str
+
+    @property
+    def resource_type(self) -> str:
+        """The type searched for or read (the query's first segment)."""
+        return self.query.split("?", 1)[0].split("/", 1)[0]
+
+    @property
+    def is_read(self) -> bool:
+        """True for an instance read (`Type/id`), false for a search (`Type?…`)."""
+        return "?" not in self.query
+
+    def fill(self, context: Mapping[str, object]) -> str:
+        """Substitute `{{context.x}}` tokens, URL-quoting each value.
+
+        CDS Hooks 2.0 §Prefetch tokens: only root-level context fields with a
+        primitive value can be tokens.
+
+        :raise KeyError: the token names a context field that is absent or not primitive.
+        """
+
+        def substitute(match: re.Match[str]) -> str:
+            path = match.group(1)
+            name = path.removeprefix("context.")
+            value = context.get(name) if path.startswith("context.") else None
+            if not isinstance(value, (str, int)) or isinstance(value, bool):
+                raise KeyError(path)
+            return quote(str(value), safe="")
+
+        return _TOKEN.sub(substitute, self.query)
+
+
+def load_templates() -> tuple[PrefetchTemplate, ...]:
+    """Read every known template from the package's prefetch_templates.yaml."""
+    text = resources.files("cds.record").joinpath("prefetch_templates.yaml").read_text("utf-8")
+    data = yaml.safe_load(text)["templates"]
+    return tuple(PrefetchTemplate(key, tuple(entry["resource_types"]), entry["query"]) for key, entry in data.items())
+
+
+def templates_for(resource_types: Iterable[str]) -> tuple[PrefetchTemplate, ...]:
+    """The templates that cover the given resource types, in file order.
+
+    :raise ValueError: a resource type has no template, so its data could never be had.
+    """
+    wanted = set(resource_types)
+    known = load_templates()
+    uncovered = wanted.difference(*(template.resource_types for template in known))
+    if uncovered:
+        raise ValueError(f"no prefetch template for resource types: {', '.join(sorted(uncovered))}")
+    return tuple(template for template in known if wanted.intersection(template.resource_types))

@@ -1,0 +1,43 @@
+"""Discovery (CDS Hooks 2.0 §Discovery) and the prefetch templates it publishes."""
+
+from __future__ import annotations
+
+import re
+
+from cds.trials.loader import load_trials
+
+TOKEN = re.compile(r"\{\{(.*?)\}\}")
+
+
+def test_discovery_lists_the_one_service(client):
+    response = client.get("/cds-services")
+    assert response.status_code == 200
+    (service,) = response.json["services"]
+    assert service["id"] == "trial-eligibility"
+    assert service["hook"] == "patient-view"
+    assert service["title"] and service["description"]
+    assert "NCT05247203" in service["description"]
+
+
+def test_prefetch_covers_every_resource_type_the_trials_read(client):
+    prefetch = client.get("/cds-services").json["services"][0]["prefetch"]
+    searched = {template.split("?")[0].split("/")[0] for template in prefetch.values()}
+    included = {m.split(":")[0] for t in prefetch.values() for m in re.findall(r"_include=([\w:]+)", t)}
+    needed = set().union(*(trial.resource_types for trial in load_trials().values()))
+    assert needed - {"Medication"} <= searched
+    assert "Medication" not in needed or {"MedicationRequest", "MedicationStatement"} <= included
+    assert prefetch["patient"] == "Patient/{{context.patientId}}"
+    assert prefetch["labs"] == "Observation?patient={{context.patientId}}&category=laboratory"
+    assert prefetch["bodyWeight"] == "Observation?patient={{context.patientId}}&code=http://loinc.org|29463-7"
+
+
+def test_prefetch_templates_use_only_2_0_tokens(client):
+    prefetch = client.get("/cds-services").json["services"][0]["prefetch"]
+    for template in prefetch.values():
+        assert TOKEN.findall(template) == ["context.patientId"]
+        assert "date=" not in template and "today" not in template
+
+
+def test_discovery_has_no_null_or_empty_field(client):
+    (service,) = client.get("/cds-services").json["services"]
+    assert all(value not in (None, "", [], {}) for value in service.values())

@@ -1,0 +1,144 @@
+"""Feedback (CDS Hooks 2.0 §Feedback): checks, durable and idempotent storage, the report."""
+
+from __future__ import annotations
+
+import multiprocessing
+import uuid
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cds.cli import main
+from cds.feedback.store import FeedbackStore, database_url
+from cds.feedback.validation import parse_feedback
+from hook_settings import SERVICE_URL
+
+FEEDBACK_URL = SERVICE_URL + "/feedback"
+ALREADY_SCREENED = {"system": "urn:trialcds:override-reason", "code": "already-screened", "display": "Already screened"}
+
+
+def overridden(card: str, when: str = "2026-06-15T10:05:31Z") -> dict:
+    return {"card": card, "outcome": "overridden", "overrideReason": {"reason": ALREADY_SCREENED}, "outcomeTimestamp": when}
+
+
+@pytest.fixture
+def card(client, hook_request) -> dict:
+    """A card this service issued for the eligible demo patient."""
+    return client.post(SERVICE_URL, json=hook_request()).json["cards"][0]
+
+
+@pytest.fixture
+def store(app) -> FeedbackStore:
+    return app.extensions["trialcds"].store
+
+
+def test_accepted_feedback_is_stored(client, card, store):
+    item = {
+        "card": card["uuid"],
+        "outcome": "accepted",
+        "acceptedSuggestions": [{"id": card["suggestions"][0]["uuid"]}],
+        "outcomeTimestamp": "2026-06-15T10:05:31Z",
+    }
+    response = client.post(FEEDBACK_URL, json={"feedback": [item]})
+    assert response.status_code == 200
+    assert store.count_feedback() == 1
+
+
+def test_same_feedback_twice_is_stored_once(client, card, store):
+    body = {"feedback": [overridden(card["uuid"])]}
+    assert client.post(FEEDBACK_URL, json=body).status_code == 200
+    assert client.post(FEEDBACK_URL, json=body).status_code == 200
+    assert store.count_feedback() == 1
+
+
+def test_later_feedback_on_the_same_card_is_kept(client, card, store):
+    client.post(FEEDBACK_URL, json={"feedback": [overridden(card["uuid"])]})
+    client.post(FEEDBACK_URL, json={"feedback": [overridden(card["uuid"], "2026-06-16T08:00:00Z")]})
+    assert store.count_feedback() == 2
+
+
+def test_feedback_is_durable_across_app_instances(make_app, card, client):
+    client.post(FEEDBACK_URL, json={"feedback": [overridden(card["uuid"])]})
+    assert make_app().extensions["trialcds"].store.count_feedback() == 1
+
+
+def test_report_counts_outcomes_and_reasons_per_trial(client, card, tmp_path):
+    client.post(FEEDBACK_URL, json={"feedback": [overridden(card["uuid"])]})
+    orphan = overridden(str(uuid.uuid4()))
+    orphan["overrideReason"] = {"userComment": "free text"}
+    client.post(FEEDBACK_URL, json={"feedback": [orphan]})
+    result = CliRunner().invoke(main, ["feedback-report", "--database", str(tmp_path / "feedback.sqlite3")])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "nct05247203",
+        "  overridden, already-screened (Already screened): 1",
+        "(cards not issued by this service)",
+        "  overridden, (no coded reason): 1",
+    ]
+
+
+def test_free_text_comment_is_not_stored(client, card, tmp_path):
+    item = overridden(card["uuid"])
+    item["overrideReason"]["userComment"] = "patient Alex Demo declined"
+    client.post(FEEDBACK_URL, json={"feedback": [item]})
+    assert b"declined" not in (tmp_path / "feedback.sqlite3").read_bytes()
+
+
+CARD = "3a1f0c3e-5b0e-4c55-9a8b-2f4c8e1d7a10"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({}, "feedback is required"),
+        ({"feedback": []}, "feedback is required"),
+        ({"feedback": ["x"]}, "feedback[0] must be an object"),
+        ({"feedback": [{"card": CARD, "outcome": "ignored", "outcomeTimestamp": "2026-06-15T10:05:31Z"}]}, "outcome must be one of"),
+        ({"feedback": [{"card": "card-1", "outcome": "overridden", "outcomeTimestamp": "2026-06-15T10:05:31Z"}]}, "card must be a UUID"),
+        ({"feedback": [{"outcome": "overridden", "outcomeTimestamp": "2026-06-15T10:05:31Z"}]}, "card is required"),
+        ({"feedback": [{"card": CARD, "outcome": "overridden"}]}, "outcomeTimestamp is required"),
+        ({"feedback": [{"card": CARD, "outcome": "overridden", "outcomeTimestamp": "2026-06-15"}]}, "RFC 3339 instant"),
+        ({"feedback": [{"card": CARD, "outcome": "overridden", "outcomeTimestamp": "2026-02-30T10:00:00Z"}]}, "not a valid date"),
+        ({"feedback": [{"card": CARD, "outcome": "accepted", "outcomeTimestamp": "2026-06-15T10:05:31Z"}]}, "acceptedSuggestions is required"),
+        ({"feedback": [{"card": CARD, "outcome": "accepted", "acceptedSuggestions": [{}], "outcomeTimestamp": "2026-06-15T10:05:31Z"}]}, "acceptedSuggestions[0].id"),
+        ({"feedback": [{"card": CARD, "outcome": "overridden", "overrideReason": {}, "outcomeTimestamp": "2026-06-15T10:05:31Z"}]}, "needs a reason or a userComment"),
+        ({"feedback": [{"card": CARD, "outcome": "overridden", "overrideReason": {"reason": {"code": "x"}}, "outcomeTimestamp": "2026-06-15T10:05:31Z"}]}, "Coding with system and code"),
+    ],
+)
+def test_malformed_feedback_is_400_naming_the_problem(client, store, body, message):
+    response = client.post(FEEDBACK_URL, json=body)
+    assert response.status_code == 400
+    assert message in response.json["issue"][0]["diagnostics"]
+    assert store.count_feedback() == 0
+
+
+def test_feedback_that_is_not_json_is_400(client):
+    response = client.post(FEEDBACK_URL, data=b"{", content_type="application/json")
+    assert response.status_code == 400
+    assert "feedback body is not valid JSON" in response.json["issue"][0]["diagnostics"]
+
+
+def test_feedback_for_an_unknown_service_is_404(client):
+    assert client.post("/cds-services/other/feedback", json={"feedback": [overridden(CARD)]}).status_code == 404
+
+
+def _write_from_worker(url: str, worker: int) -> None:
+    """Store the shared item and one of this worker's own, as a gunicorn worker would."""
+    items = parse_feedback({"feedback": [overridden(CARD), overridden(CARD, f"2026-06-15T11:00:0{worker}Z")]})
+    store = FeedbackStore(url)
+    for _ in range(20):
+        store.add_feedback("trial-eligibility", items)
+    store.close()
+
+
+def test_several_processes_writing_at_once(tmp_path: Path):
+    url = database_url(str(tmp_path / "shared.sqlite3"), str(tmp_path))
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_write_from_worker, args=(url, n)) for n in range(4)]
+    for process in workers:
+        process.start()
+    for process in workers:
+        process.join()
+    assert [process.exitcode for process in workers] == [0, 0, 0, 0]
+    assert FeedbackStore(url).count_feedback() == 1 + 4

@@ -1,0 +1,153 @@
+"""Prefetch handling (CDS Hooks 2.0 §Prefetch Template): present, null, OperationOutcome,
+absent, and paged Bundles, prefetched or fetched; the token goes to fhirServer only."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+import responses
+from responses import matchers
+
+from hook_settings import ACCESS_TOKEN, BEARER, FHIR_BASE, SERVICE_URL, resources_of, searchset
+
+LABS_URL = f"{FHIR_BASE}/Observation?patient=demo-eligible&category=laboratory"
+OPERATION_OUTCOME = {
+    "resourceType": "OperationOutcome",
+    "issue": [{"severity": "error", "code": "timeout", "diagnostics": "query timed out"}],
+}
+
+
+def evaluation(response) -> dict:
+    (card,) = response.json["cards"]
+    return card["extension"]["trialcds.evaluation"]
+
+
+@pytest.fixture
+def full_prefetch_evaluation(client, hook_request, fhir) -> dict:
+    """The evaluation of the eligible demo patient when every key is prefetched."""
+    response = client.post(SERVICE_URL, json=hook_request())
+    assert response.status_code == 200
+    assert len(fhir.calls) == 0
+    return evaluation(response)
+
+
+def test_full_prefetch_makes_no_fhir_call(full_prefetch_evaluation):
+    assert full_prefetch_evaluation["decision"] == "potentially_eligible"
+
+
+def test_absent_key_is_fetched_with_the_bearer_token(client, hook_request, fhir, full_prefetch_evaluation):
+    body = hook_request()
+    labs = body["prefetch"].pop("labs")
+    fhir.get(LABS_URL, json=searchset(resources_of(labs)), match=[matchers.header_matcher(BEARER)])
+    response = client.post(SERVICE_URL, json=body)
+    assert response.status_code == 200
+    assert len(fhir.calls) == 1
+    assert evaluation(response) == full_prefetch_evaluation
+
+
+def test_absent_patient_key_is_read(client, hook_request, fhir, full_prefetch_evaluation):
+    body = hook_request()
+    patient = body["prefetch"].pop("patient")
+    fhir.get(f"{FHIR_BASE}/Patient/demo-eligible", json=patient, match=[matchers.header_matcher(BEARER)])
+    response = client.post(SERVICE_URL, json=body)
+    assert response.status_code == 200
+    assert evaluation(response) == full_prefetch_evaluation
+
+
+def test_whole_prefetch_absent_fetches_every_key(client, hook_request, fhir, full_prefetch_evaluation):
+    body = hook_request()
+    prefetch = body.pop("prefetch")
+    discovery = client.get("/cds-services").json["services"][0]["prefetch"]
+    for key, template in discovery.items():
+        url = f"{FHIR_BASE}/{template.replace('{{context.patientId}}', 'demo-eligible')}"
+        value = prefetch[key]
+        if value is None:
+            value = searchset([])
+        elif value["resourceType"] == "Bundle":
+            value = searchset(resources_of(value))
+        fhir.get(url, json=value, match=[matchers.header_matcher(BEARER)])
+    response = client.post(SERVICE_URL, json=body)
+    assert response.status_code == 200
+    assert len(fhir.calls) == len(discovery)
+    assert evaluation(response) == full_prefetch_evaluation
+
+
+def test_null_key_means_no_data_and_is_not_fetched(client, hook_request, fhir):
+    body = hook_request("washout")
+    body["prefetch"]["immunizations"] = None  # the live vaccine is now "not on record"
+    response = client.post(SERVICE_URL, json=body)
+    assert response.status_code == 200
+    assert len(fhir.calls) == 0
+    assert evaluation(response)["decision"] == "potentially_eligible"
+
+
+def test_operation_outcome_counts_as_missing_and_is_not_refetched(client, hook_request, fhir):
+    body = hook_request()
+    body["prefetch"]["labs"] = OPERATION_OUTCOME
+    response = client.post(SERVICE_URL, json=body)
+    assert response.status_code == 412
+    assert len(fhir.calls) == 0
+    assert "prefetch 'labs'" in response.get_data(as_text=True)
+
+
+def test_paged_prefetch_bundle_is_followed_with_the_token(client, hook_request, fhir, full_prefetch_evaluation):
+    body = hook_request()
+    labs = resources_of(body["prefetch"]["labs"])
+    page_2 = f"{FHIR_BASE}?_getpages=abc&_page=2"
+    body["prefetch"]["labs"] = searchset(labs[:4], next_url=page_2)
+    fhir.get(page_2, json=searchset(labs[4:]), match=[matchers.header_matcher(BEARER)])
+    response = client.post(SERVICE_URL, json=body)
+    assert response.status_code == 200
+    assert len(fhir.calls) == 1
+    assert evaluation(response) == full_prefetch_evaluation
+
+
+def test_paged_fetched_search_is_followed_to_the_last_page(client, hook_request, fhir, full_prefetch_evaluation):
+    body = hook_request()
+    labs = resources_of(body["prefetch"].pop("labs"))
+    pages = [f"{FHIR_BASE}?_getpages=abc&_page={n}" for n in (2, 3)]
+    fhir.get(LABS_URL, json=searchset(labs[:3], next_url=pages[0]), match=[matchers.header_matcher(BEARER)])
+    fhir.get(pages[0], json=searchset(labs[3:6], next_url=pages[1]), match=[matchers.header_matcher(BEARER)])
+    fhir.get(pages[1], json=searchset(labs[6:]), match=[matchers.header_matcher(BEARER)])
+    response = client.post(SERVICE_URL, json=body)
+    assert response.status_code == 200
+    assert len(fhir.calls) == 3
+    assert evaluation(response) == full_prefetch_evaluation
+
+
+def test_next_link_to_another_host_is_not_followed(client, hook_request, fhir):
+    body = hook_request()
+    labs = resources_of(body["prefetch"]["labs"])
+    body["prefetch"]["labs"] = searchset(labs[:4], next_url="https://attacker.example.net/fhir?page=2")
+    response = client.post(SERVICE_URL, json=body)
+    assert response.status_code == 412
+    assert len(fhir.calls) == 0
+    assert "outside the allowed FHIR server" in response.get_data(as_text=True)
+
+
+def test_token_is_sent_only_to_fhir_server_and_never_logged(client, hook_request, fhir, caplog):
+    body = hook_request()
+    body["prefetch"].pop("labs")
+    labs = resources_of(hook_request()["prefetch"]["labs"])
+    fhir.get(LABS_URL, json=searchset(labs), match=[matchers.header_matcher(BEARER)])
+    with caplog.at_level(logging.DEBUG):
+        response = client.post(SERVICE_URL, json=body)
+    assert response.status_code == 200
+    assert all(call.request.url.startswith(FHIR_BASE + "/") for call in fhir.calls)
+    logged = "\n".join(record.getMessage() + str(getattr(record, "fields", "")) for record in caplog.records)
+    assert body["hookInstance"] in logged
+    for secret in (ACCESS_TOKEN, "demo-eligible", "Demo", "Alex"):
+        assert secret not in logged
+        assert secret not in caplog.text
+
+
+def test_unauthenticated_callbacks_are_allowed_only_when_configured(make_app, hook_request, fhir):
+    body = hook_request(with_token=False)
+    labs = resources_of(body["prefetch"].pop("labs"))
+    fhir.get(LABS_URL, json=searchset(labs))
+    assert make_app().test_client().post(SERVICE_URL, json=body).status_code == 412
+    assert len(fhir.calls) == 0
+    response = make_app(FHIR_ALLOW_NO_TOKEN=True).test_client().post(SERVICE_URL, json=body)
+    assert response.status_code == 200
+    assert "Authorization" not in fhir.calls[0].request.headers

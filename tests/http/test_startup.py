@@ -1,0 +1,85 @@
+"""Start-up: settings checks, warnings for demo-only settings, `trialcds serve` wiring."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+
+import pytest
+from click.testing import CliRunner
+
+from cds.cli import main
+from cds.commands import serve as serve_module
+from cds.config import ConfigError
+from cds.log import JsonLineFormatter
+from hook_settings import SERVICE_URL
+
+
+def test_pinned_evaluation_date_is_warned_about(make_app, caplog):
+    with caplog.at_level(logging.WARNING, logger="cds"):
+        make_app(AS_OF="2026-06-15")
+    assert any("TRIALCDS_AS_OF" in record.getMessage() for record in caplog.records)
+
+
+def test_no_warning_when_the_date_is_today(make_app, caplog):
+    with caplog.at_level(logging.WARNING, logger="cds"):
+        make_app(AS_OF=None)
+    assert not any("TRIALCDS_AS_OF" in record.getMessage() for record in caplog.records)
+
+
+def test_auth_off_is_warned_about(make_app, caplog):
+    with caplog.at_level(logging.WARNING, logger="cds"):
+        make_app(AUTH="off")
+    assert any("TRIALCDS_AUTH=off" in record.getMessage() for record in caplog.records)
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ({"AS_OF": "15/06/2026"}, "AS_OF must be YYYY-MM-DD"),
+        ({"FHIR_SERVERS": "ehr.example.org/fhir"}, "not an http(s) base URL"),
+        ({"FHIR_DEADLINE_SECONDS": "soon"}, "FHIR_DEADLINE_SECONDS must be a number"),
+        ({"CARD_ELIGIBLE_SOON": "maybe"}, "CARD_ELIGIBLE_SOON must be on or off"),
+    ],
+)
+def test_unusable_setting_stops_start_up(make_app, setting, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        make_app(**setting)
+
+
+def test_settings_come_from_the_environment(monkeypatch, tmp_path):
+    from cds import create_app
+
+    monkeypatch.setenv("TRIALCDS_AUTH", "off")
+    monkeypatch.setenv("TRIALCDS_FHIR_SERVERS", "https://a.example.org/fhir/, https://b.example.org/r4")
+    monkeypatch.setenv("TRIALCDS_CARD_ELIGIBLE_SOON_DAYS", "30")
+    monkeypatch.setenv("TRIALCDS_FEEDBACK_DATABASE", str(tmp_path / "fb.sqlite3"))
+    app = create_app()
+    assert app.config["FHIR_SERVERS"] == ["https://a.example.org/fhir", "https://b.example.org/r4"]
+    assert app.config["CARD_ELIGIBLE_SOON_DAYS"] == 30
+
+
+def test_hook_call_log_line_is_one_json_object_with_safe_fields(client, hook_request, caplog):
+    body = hook_request()
+    with caplog.at_level(logging.INFO, logger="cds"):
+        client.post(SERVICE_URL, json=body)
+    (record,) = [r for r in caplog.records if r.getMessage() == "hook call"]
+    line = JsonLineFormatter().format(record)
+    assert "\n" not in line
+    entry = json.loads(line)
+    assert entry["hookInstance"] == body["hookInstance"]
+    assert entry["outcome"] == "ok" and entry["cards"] == 1
+    assert isinstance(entry["total_ms"], int) and isinstance(entry["gather_ms"], int)
+
+
+def test_health_endpoint(client):
+    assert client.get("/health").json == {"status": "ok"}
+
+
+def test_serve_binds_loopback_8080_by_default_and_takes_host_and_port(monkeypatch):
+    started = []
+    monkeypatch.setattr(serve_module.TrialCdsServer, "run", lambda self: started.append(self.options["bind"]))
+    assert CliRunner().invoke(main, ["serve"]).exit_code == 0
+    assert CliRunner().invoke(main, ["serve", "--host", "0.0.0.0", "--port", "9000"]).exit_code == 0
+    assert started == ["127.0.0.1:8080", "0.0.0.0:9000"]
