@@ -32,8 +32,8 @@ OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-catego
 CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 CONDITION_VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
 CONDITION_CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
-# Days in the future the benchmark's clinic visits stop before the evaluation date, so the
-# most recent results fall well inside every 90-day look-back window.
+# Days between the most recent visit and the evaluation date: the latest results then fall
+# well inside every 90-day look-back window.
 LAST_VISIT_BEFORE_AS_OF_DAYS = 7
 DAYS_PER_YEAR = 365
 

@@ -30,6 +30,7 @@ class RunResults:
     parse: dict[int, Summary]
     fetch: FetchResult | None
     load: LoadResult
+    cpu_ms_per_request: float
     peak_rss_mb: float
     workers: int
     command: str
@@ -75,6 +76,10 @@ def _table(r: RunResults) -> list[str]:
     lines.append(
         f"| throughput, ~1,000-resource patient ({r.load.tool}, {r.load.clients} connections, "
         f"{r.load.seconds:.0f} s) | {r.load.requests_per_second:.1f} req/s, {r.load.errors} errors |"
+    )
+    lines.append(
+        f"| worker CPU per request during that load | {r.cpu_ms_per_request:.1f} ms "
+        f"({os.cpu_count()} cores at this cost: ~{os.cpu_count() * 1000 / r.cpu_ms_per_request:.0f} req/s) |"
     )
     lines.append(f"| peak worker RSS (VmHWM) after serving the 10,000-resource patient | {r.peak_rss_mb:.0f} MB |")
     if r.fetch is not None:

@@ -22,7 +22,7 @@ from bench.fetch_mode import SERVICE_PATH, measure_fetch_mode
 from bench.generate import generate_patient, hook_request, prefetch_for
 from bench.load import run_load
 from bench.measure import Workload, engine_times, http_times, parse_times
-from bench.processes import REPO_ROOT, gunicorn_server, peak_rss_mb
+from bench.processes import REPO_ROOT, cpu_seconds, gunicorn_server, peak_rss_mb
 from bench.report import RunResults, write_report
 from cds.record.templates import PrefetchTemplate, templates_for
 from cds.trials.loader import load_trials
@@ -91,7 +91,10 @@ def main(quick: bool, skip_fetch: bool, out: Path) -> None:
                 click.echo(f"HTTP, {size} resources…")
                 http[size], http_errors[size] = http_times(url, by_size[size], plan.http_repeat[size])
             click.echo("load…")
+            workers = service.child_pids()
+            cpu_before = cpu_seconds(workers)
             load = run_load(url, by_size[THROUGHPUT_SIZE].body_path, plan.load_clients, plan.load_seconds, workdir)
+            cpu_ms_per_request = (cpu_seconds(workers) - cpu_before) * 1000 / max(load.requests, 1)
             # Serve the largest patient last, so each worker's peak RSS is taken after it.
             http_times(url, by_size[max(SIZES)], WORKERS * 2)
             rss = max(peak_rss_mb(pid) for pid in service.child_pids())
@@ -102,7 +105,7 @@ def main(quick: bool, skip_fetch: bool, out: Path) -> None:
                                        plan.fetch_repeat, AS_OF.isoformat())
         command = ".venv/bin/python -m bench.run" + (" --quick" if quick else "") + (" --skip-fetch" if skip_fetch else "")
         results = RunResults(list(SIZES), {w.size: w.body_megabytes for w in workloads}, engine, http, http_errors,
-                             parse, fetch, load, rss, WORKERS, command)
+                             parse, fetch, load, cpu_ms_per_request, rss, WORKERS, command)
         write_report(results, out)
         click.echo(f"wrote {out}")
     finally:

@@ -18,7 +18,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from cds.http import cors, routes
     from cds.http.service import TrialEligibilityService
     from cds.log import configure_logging
-    from cds.record.fhir_client import FetchLimits
     from cds.record.prefetch import CallbackPolicy
     from cds.trials.loader import load_trials
 
@@ -38,32 +37,17 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         )
 
     trials_dir = app.config["TRIALS_DIR"]
-    policy = CallbackPolicy(
-        allowed_servers=tuple(app.config["FHIR_SERVERS"]),
-        allow_no_token=app.config["FHIR_ALLOW_NO_TOKEN"],
-        max_parallel=app.config["FHIR_MAX_PARALLEL"],
-        limits=FetchLimits(
-            connect_timeout_seconds=app.config["FHIR_CONNECT_TIMEOUT_SECONDS"],
-            read_timeout_seconds=app.config["FHIR_READ_TIMEOUT_SECONDS"],
-            deadline_seconds=app.config["FHIR_DEADLINE_SECONDS"],
-            max_resources_per_search=app.config["FHIR_SEARCH_MAX_RESOURCES"],
-            max_pages_per_search=app.config["FHIR_SEARCH_MAX_PAGES"],
-        ),
-    )
-    card_options = CardOptions(app.config["CARD_ELIGIBLE_SOON"], app.config["CARD_ELIGIBLE_SOON_DAYS"])
     store = FeedbackStore(database_url(app.config["FEEDBACK_DATABASE"], app.instance_path))
     app.extensions[routes.EXTENSION_KEY] = TrialEligibilityService.build(
-        load_trials(Path(trials_dir) if trials_dir else None), policy, card_options, store
+        load_trials(Path(trials_dir) if trials_dir else None),
+        CallbackPolicy.from_config(app.config),
+        CardOptions.from_config(app.config),
+        store,
     )
 
     errors.register_error_handlers(app)
     security.init_app(app)
     cors.init_app(app)
     app.register_blueprint(routes.bp)
-
-    @app.get("/health")
-    def health() -> dict[str, str]:
-        """Liveness for the container health check; touches no patient data."""
-        return {"status": "ok"}
-
+    app.register_blueprint(routes.health_bp)
     return app

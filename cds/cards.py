@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 import re
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -42,6 +42,11 @@ class CardOptions:
 
     eligible_soon: bool
     eligible_soon_days: int
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> CardOptions:
+        """The options a checked app config (cds.config) sets."""
+        return cls(config["CARD_ELIGIBLE_SOON"], config["CARD_ELIGIBLE_SOON_DAYS"])
 
 
 @cache

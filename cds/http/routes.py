@@ -14,9 +14,10 @@ from cds.config import evaluation_date
 from cds.errors import InvalidFeedbackError, UnknownServiceError
 from cds.feedback.validation import parse_feedback
 from cds.http.models import parse_hook_request, parse_json_object
-from cds.http.service import HOOK, TrialEligibilityService
+from cds.http.service import HOOK, SERVICE_ID, TrialEligibilityService
 
 bp = Blueprint("cds_services", __name__, url_prefix="/cds-services")
+health_bp = Blueprint("health", __name__)
 
 EXTENSION_KEY = "trialcds"
 
@@ -27,7 +28,7 @@ def get_service(service_id: str) -> TrialEligibilityService:
     :raise UnknownServiceError: no such service (404).
     """
     service: TrialEligibilityService = current_app.extensions[EXTENSION_KEY]
-    if service_id != service.discovery_entry()["id"]:
+    if service_id != SERVICE_ID:
         raise UnknownServiceError(f"no CDS service with id '{service_id}'")
     return service
 
@@ -54,3 +55,9 @@ def feedback(service_id: str) -> dict[str, Any]:
     items = parse_feedback(parse_json_object(request.get_data(), "feedback body", InvalidFeedbackError))
     service.store.add_feedback(service_id, items)
     return {}
+
+
+@health_bp.get("/health")
+def health() -> dict[str, str]:
+    """Liveness for the container health check; touches no patient data."""
+    return {"status": "ok"}

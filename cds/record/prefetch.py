@@ -43,6 +43,22 @@ class CallbackPolicy:
     max_parallel: int
     limits: FetchLimits
 
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> CallbackPolicy:
+        """The policy a checked app config (cds.config) sets."""
+        return cls(
+            allowed_servers=tuple(config["FHIR_SERVERS"]),
+            allow_no_token=config["FHIR_ALLOW_NO_TOKEN"],
+            max_parallel=config["FHIR_MAX_PARALLEL"],
+            limits=FetchLimits(
+                connect_timeout_seconds=config["FHIR_CONNECT_TIMEOUT_SECONDS"],
+                read_timeout_seconds=config["FHIR_READ_TIMEOUT_SECONDS"],
+                deadline_seconds=config["FHIR_DEADLINE_SECONDS"],
+                max_resources_per_search=config["FHIR_SEARCH_MAX_RESOURCES"],
+                max_pages_per_search=config["FHIR_SEARCH_MAX_PAGES"],
+            ),
+        )
+
 
 @dataclass(frozen=True)
 class GatheredData:
@@ -80,15 +96,16 @@ def _fetch_job(template: PrefetchTemplate, context: Mapping[str, object]) -> Job
     return lambda client: client.search(query)
 
 
-def _access_problem(access: FhirAccess, policy: CallbackPolicy) -> str | None:
-    """Why callbacks cannot be made for this request, or None if they can."""
+def _callback_server(access: FhirAccess, policy: CallbackPolicy) -> tuple[str | None, str]:
+    """The FHIR base URL callbacks may go to, or None and why none may be made."""
     if access.fhir_server is None:
-        return "the request has no fhirServer to fetch it from"
-    if normalize_base_url(access.fhir_server) not in policy.allowed_servers:
-        return "the request's fhirServer is not on this service's allow-list (TRIALCDS_FHIR_SERVERS)"
+        return None, "the request has no fhirServer to fetch it from"
+    server = normalize_base_url(access.fhir_server)
+    if server not in policy.allowed_servers:
+        return None, "the request's fhirServer is not on this service's allow-list (TRIALCDS_FHIR_SERVERS)"
     if access.access_token is None and not policy.allow_no_token:
-        return "the request has no fhirAuthorization to fetch it with"
-    return None
+        return None, "the request has no fhirAuthorization to fetch it with"
+    return server, ""
 
 
 def _run(
@@ -146,11 +163,11 @@ def gather(
         if more_pages is not None:
             jobs[template] = more_pages
     if jobs:
-        reason = _access_problem(access, policy)
-        if reason is not None or access.fhir_server is None:
+        server, reason = _callback_server(access, policy)
+        if server is None:
             problems.extend(f"{_describe(template)}: {reason}" for template in jobs)
-        elif not problems:
-            fetched, failures = _run(jobs, access.fhir_server, access.access_token, policy)
+        elif not problems:  # a 412 is certain already: spare the EHR the calls
+            fetched, failures = _run(jobs, server, access.access_token, policy)
             resources.extend(fetched)
             problems.extend(failures)
     if problems:

@@ -8,7 +8,6 @@ import json
 import re
 
 import pytest
-import responses
 from click.testing import CliRunner
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B import get_fhir_model_class

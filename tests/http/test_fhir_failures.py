@@ -157,3 +157,14 @@ def test_every_failure_is_listed(client, hook_request, fhir):
     fhir.get(f"{FHIR_BASE}/Procedure?patient=demo-eligible", status=403)
     text = diagnostics(client.post(SERVICE_URL, json=body))
     assert "prefetch 'labs'" in text and "prefetch 'procedures'" in text
+
+
+def test_paged_prefetch_without_a_fhir_server_is_incomplete(client, hook_request, fhir):
+    body = hook_request()
+    del body["fhirServer"], body["fhirAuthorization"]
+    labs = resources_of(body["prefetch"]["labs"])
+    body["prefetch"]["labs"] = searchset(labs[:4], next_url=PAGE_2)
+    response = client.post(SERVICE_URL, json=body)
+    assert response.status_code == 412
+    assert "prefetch 'labs'" in diagnostics(response) and "no fhirServer" in diagnostics(response)
+    assert len(fhir.calls) == 0

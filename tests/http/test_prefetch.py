@@ -3,7 +3,9 @@ absent, and paged Bundles, prefetched or fetched; the token goes to fhirServer o
 
 from __future__ import annotations
 
+import json
 import logging
+import threading
 
 import pytest
 import responses
@@ -151,3 +153,24 @@ def test_unauthenticated_callbacks_are_allowed_only_when_configured(make_app, ho
     response = make_app(FHIR_ALLOW_NO_TOKEN=True).test_client().post(SERVICE_URL, json=body)
     assert response.status_code == 200
     assert "Authorization" not in fhir.calls[0].request.headers
+
+
+def test_fetches_run_concurrently(client, hook_request, fhir):
+    body = hook_request()
+    labs = resources_of(body["prefetch"].pop("labs"))
+    conditions = resources_of(body["prefetch"].pop("conditions"))
+    # Each answer waits for the other request to arrive: only concurrent fetches get through.
+    both_arrived = threading.Barrier(2, timeout=30)
+
+    def answer(resources):
+        def callback(_request):
+            both_arrived.wait()
+            return 200, {}, json.dumps(searchset(resources))
+
+        return callback
+
+    fhir.add_callback(responses.GET, LABS_URL, callback=answer(labs))
+    fhir.add_callback(responses.GET, f"{FHIR_BASE}/Condition?patient=demo-eligible", callback=answer(conditions))
+    response = client.post(SERVICE_URL, json=body)
+    assert response.status_code == 200
+    assert len(fhir.calls) == 2
