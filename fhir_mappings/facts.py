@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from fhir_mappings.allergies import AllergyFact, extract_allergies
 from fhir_mappings.conditions import ConditionFact, extract_conditions
@@ -20,7 +20,6 @@ MEDICATION_TYPES = ("MedicationStatement", "MedicationRequest", "MedicationAdmin
 class Facts:
     """What the engine reads: never FHIR JSON, always these typed facts.
 
-    `incomplete` carries the record's resource types that could not be had in full.
     `medication_records` counts every usable medication record, matched to a known
     ingredient or not, because "no medication records at all" differs from "none that
     qualifies".
@@ -35,7 +34,6 @@ class Facts:
     procedures: list[CodedEvent]
     allergies: list[AllergyFact]
     coded_analytes: frozenset[str]
-    incomplete: Mapping[str, str] = field(default_factory=dict)
 
 
 def extract_facts(
@@ -62,5 +60,4 @@ def extract_facts(
         procedures=extract_procedures(record.of_type("Procedure")),
         allergies=extract_allergies(record.of_type("AllergyIntolerance")),
         coded_analytes=frozenset(analytes()) | {name for name, codes in local_analytes.items() if codes},
-        incomplete=record.incomplete,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 Resource = dict[str, Any]
@@ -17,15 +17,12 @@ class RecordError(ValueError):
 class PatientRecord:
     """A read-only view of one patient's resources.
 
-    `incomplete` names resource types whose data could not be had in full (a fetch
-    that failed, a search cut at its cap), with the reason. Coded history is
-    closed-world only over complete data, so the engine turns a criterion that reads
-    an incomplete type into `unknown` unless the data it has already decides it.
+    It must be complete: coded history is read closed-world ("no record of ..." is
+    not_met), so the service answers 412 rather than build a record with a gap.
     """
 
     patient: Resource
     by_type: Mapping[str, tuple[Resource, ...]]
-    incomplete: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def patient_id(self) -> str:
@@ -37,11 +34,7 @@ class PatientRecord:
         return self.by_type.get(resource_type, ())
 
     @classmethod
-    def from_resources(
-        cls,
-        resources: Iterable[Resource],
-        incomplete: Mapping[str, str] | None = None,
-    ) -> PatientRecord:
+    def from_resources(cls, resources: Iterable[Resource]) -> PatientRecord:
         """Group resources by type, dropping exact duplicates of `Type/id`.
 
         The same resource may arrive twice (prefetch plus a fetched page, or an
@@ -69,11 +62,7 @@ class PatientRecord:
             raise RecordError("no Patient resource")
         if len(patients) > 1:
             raise RecordError(f"{len(patients)} Patient resources; expected one patient")
-        return cls(
-            patient=patients[0],
-            by_type={k: tuple(v) for k, v in grouped.items()},
-            incomplete=dict(incomplete or {}),
-        )
+        return cls(patient=patients[0], by_type={k: tuple(v) for k, v in grouped.items()})
 
     @classmethod
     def from_bundle(cls, bundle: Resource) -> PatientRecord:

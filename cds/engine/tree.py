@@ -9,7 +9,6 @@ from pydantic import ValidationError
 
 from cds.engine.context import EvaluationContext
 from cds.engine.kinds import KINDS, Kind, Params
-from cds.engine.logic import Tri
 from cds.engine.outcome import Outcome, combine_all, combine_any
 
 
@@ -73,17 +72,9 @@ def leaves(node: Node) -> list[Leaf]:
 
 
 def evaluate_node(node: Node, ctx: EvaluationContext) -> Outcome:
-    """Evaluate a tree bottom-up with Kleene logic.
-
-    A leaf that would be not_met while a resource type it reads is incomplete becomes
-    unknown: closed-world "no record of" holds only over complete data.
-    """
+    """Evaluate a tree bottom-up with Kleene logic."""
     if isinstance(node, AnyOf):
         return combine_any([evaluate_node(p, ctx) for p in node.parts])
     if isinstance(node, AllOf):
         return combine_all([evaluate_node(p, ctx) for p in node.parts])
-    outcome = node.kind.evaluate(node.params, ctx)
-    gaps = [f"{t} data incomplete ({ctx.facts.incomplete[t]})" for t in node.kind.reads if t in ctx.facts.incomplete]
-    if outcome.status is Tri.NOT_MET and gaps:
-        return Outcome(Tri.UNKNOWN, f"{outcome.reason}, but " + "; ".join(gaps), outcome.evidence)
-    return outcome
+    return node.kind.evaluate(node.params, ctx)
