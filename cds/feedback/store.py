@@ -88,6 +88,9 @@ def database_url(setting: str | None, instance_path: str) -> str:
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    # In WAL mode NORMAL is still safe against a crash of the process (what several
+    # gunicorn workers risk); only an OS crash or power loss may drop the last commits.
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
 
@@ -100,8 +103,11 @@ class FeedbackStore:
     """Cards issued and feedback received, in one database."""
 
     def __init__(self, url: str) -> None:
-        self.engine: Engine = create_engine(url, pool_pre_ping=True)
-        if self.engine.dialect.name == "sqlite":
+        is_sqlite = url.startswith("sqlite")
+        # A server database may drop idle connections, so check them out with a ping;
+        # a SQLite file cannot, and the ping would cost a query on every hook call.
+        self.engine: Engine = create_engine(url, pool_pre_ping=not is_sqlite)
+        if is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._create_tables()
 
