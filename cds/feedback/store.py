@@ -24,18 +24,17 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
-    create_engine,
-    event,
     func,
     select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from cds.database import open_engine
 from cds.feedback.validation import FeedbackItem
 
 # How long a SQLite writer waits for another worker's lock before failing.
-SQLITE_BUSY_TIMEOUT_MS = 10_000
+SQLITE_BUSY_TIMEOUT_SECONDS = 10.0
 
 metadata = MetaData()
 
@@ -85,16 +84,6 @@ def database_url(setting: str | None, instance_path: str) -> str:
     return f"sqlite:///{path.resolve()}"
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    # In WAL mode NORMAL is still safe against a crash of the process (what several
-    # gunicorn workers risk); only an OS crash or power loss may drop the last commits.
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    cursor.close()
-
-
 def _utc_naive(moment: datetime.datetime) -> datetime.datetime:
     return moment.astimezone(datetime.UTC).replace(tzinfo=None)
 
@@ -103,12 +92,7 @@ class FeedbackStore:
     """Cards issued and feedback received, in one database."""
 
     def __init__(self, url: str) -> None:
-        is_sqlite = url.startswith("sqlite")
-        # A server database may drop idle connections, so check them out with a ping;
-        # a SQLite file cannot, and the ping would cost a query on every hook call.
-        self.engine: Engine = create_engine(url, pool_pre_ping=not is_sqlite)
-        if is_sqlite:
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.engine: Engine = open_engine(url, SQLITE_BUSY_TIMEOUT_SECONDS)
         self._create_tables()
 
     def _create_tables(self) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from cds.config import evaluation_date
 from cds.errors import InvalidFeedbackError, UnknownServiceError
@@ -33,6 +34,22 @@ def get_service(service_id: str) -> TrialEligibilityService:
     return service
 
 
+def _request_body() -> bytes:
+    """The request body, whole.
+
+    A body without Content-Length (chunked, which gunicorn passes as a terminated
+    stream) is read only up to MAX_CONTENT_LENGTH and comes back cut, not refused; a
+    cut body must be a 413, not misread as invalid JSON.
+
+    :raise RequestEntityTooLarge: the body reaches the configured limit (413).
+    """
+    body = request.get_data()
+    limit = request.max_content_length
+    if request.content_length is None and limit is not None and len(body) >= limit:
+        raise RequestEntityTooLarge()
+    return body
+
+
 @bp.get("")
 def discovery() -> dict[str, Any]:
     """List the services (CDS Hooks 2.0 §Discovery)."""
@@ -44,7 +61,7 @@ def discovery() -> dict[str, Any]:
 def call_service(service_id: str) -> dict[str, Any]:
     """Answer a hook call with cards (CDS Hooks 2.0 §Calling a CDS Service)."""
     service = get_service(service_id)
-    hook_request = parse_hook_request(request.get_data(), HOOK)
+    hook_request = parse_hook_request(_request_body(), HOOK)
     return service.call(hook_request, evaluation_date(current_app.config))
 
 
@@ -52,7 +69,7 @@ def call_service(service_id: str) -> dict[str, Any]:
 def feedback(service_id: str) -> dict[str, Any]:
     """Store card feedback (CDS Hooks 2.0 §Feedback); the same feedback twice is stored once."""
     service = get_service(service_id)
-    items = parse_feedback(parse_json_object(request.get_data(), "feedback body", InvalidFeedbackError))
+    items = parse_feedback(parse_json_object(_request_body(), "feedback body", InvalidFeedbackError))
     service.store.add_feedback(service_id, items)
     return {}
 

@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
 
@@ -43,13 +43,22 @@ class FetchLimits:
     max_pages_per_search: int
 
 
+def _has_dot_segment(path: str) -> bool:
+    return any(unquote(segment) in {".", ".."} for segment in path.split("/"))
+
+
 def same_base(url: str, base_url: str) -> bool:
-    """True if `url` lies under `base_url` (same scheme, host, port and path prefix)."""
+    """True if `url` lies under `base_url` (same scheme, host, port and path prefix).
+
+    A path with `.` or `..` segments is never under the base: the HTTP client resolves
+    them before sending, so `<base>/../admin` would take the token outside the base.
+    """
     target, base = urlsplit(url), urlsplit(normalize_base_url(base_url))
     return (
         target.scheme == base.scheme
         and target.netloc.lower() == base.netloc.lower()
         and (target.path == base.path or target.path.startswith(base.path + "/"))
+        and not _has_dot_segment(target.path)
     )
 
 
@@ -142,7 +151,10 @@ class FhirClient:
         return resource
 
     def search(self, relative: str) -> list[Resource]:
-        """Run a search and return every page's resources."""
+        """Run a search and return every page's resources.
+
+        :raise FhirFetchError: as `pages_after`, the first page included.
+        """
         first_page = self._searchset(self._get(self.url_for(relative)))
         return list(bundle_resources(first_page)) + self.pages_after(first_page)
 
@@ -154,6 +166,8 @@ class FhirClient:
         """
         cap = self.limits.max_resources_per_search
         count = len(list(bundle_resources(first_page)))
+        if count > cap:
+            raise FhirFetchError(f"the search has more than {cap} results")
         resources: list[Resource] = []
         seen: set[str] = set()
         pages = 1

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 
-from sqlalchemy import BigInteger, Column, Engine, MetaData, String, Table, create_engine, delete, event, insert, update
+from sqlalchemy import BigInteger, Column, Engine, MetaData, String, Table, delete, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.schema import CreateIndex, CreateTable
 
+from cds.database import open_engine
 from cds.security.policy import SecurityPolicy
 
 _metadata = MetaData()
@@ -77,25 +78,10 @@ class ReplayStore:
         if self._engine is None or self._engine_pid != pid:
             if self._engine is not None:
                 self._engine.dispose(close=False)
-            self._engine = _create_engine(self._database_url, self._policy.replay_db_busy_timeout_seconds)
+            self._engine = open_engine(self._database_url, self._policy.replay_db_busy_timeout_seconds)
             self._engine_pid = pid
             with self._engine.begin() as connection:
                 connection.execute(CreateTable(seen_tokens, if_not_exists=True))
                 for index in seen_tokens.indexes:
                     connection.execute(CreateIndex(index, if_not_exists=True))
         return self._engine
-
-
-def _create_engine(database_url: str, busy_timeout_seconds: float) -> Engine:
-    """Open the database; SQLite gets WAL and a busy timeout so workers wait instead of failing."""
-    if not database_url.startswith("sqlite"):
-        return create_engine(database_url, pool_pre_ping=True)
-    engine = create_engine(database_url, connect_args={"timeout": busy_timeout_seconds})
-
-    @event.listens_for(engine, "connect")
-    def _use_write_ahead_log(dbapi_connection, _record) -> None:
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.close()
-
-    return engine
