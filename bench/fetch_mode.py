@@ -9,17 +9,15 @@ searches overlap and the service adds little around them.
 from __future__ import annotations
 
 import secrets
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import requests
-import yaml
 
 from bench.generate import hook_request, transaction_bundle
-from bench.processes import Server, free_port, gunicorn_server
+from bench.servers import benchmark_service, sekmet_server
 from bench.stats import Summary, timed
 from cds.fhir_loader import post_transaction
 from cds.record.fhir_client import FetchLimits, FhirClient
@@ -52,29 +50,6 @@ class FetchResult:
         return self.hook.p50 / self.searches[self.slowest_key].p50
 
 
-def sekmet_server(workdir: Path, token: str) -> Server:
-    """sekmet-fhir on 127.0.0.1 with one static bearer token, as tests/e2e/conftest.py runs it."""
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}/fhir"
-    config = {
-        "host": "127.0.0.1", "port": port, "base_url": base_url,
-        "data_dir": str(workdir / "sekmet-data"),
-        "own_private_key_path": str(workdir / "sekmet-keys" / "sekmet_private.pem"),
-        "simulator": {"enabled": False}, "log_inbound": False,
-        "server_auth": {"types": ["bearer"], "tokens": [token]},
-        "validation": {"inbound": "off"},
-    }
-    config_path = workdir / "sekmet.yaml"
-    config_path.write_text(yaml.safe_dump(config))
-    return Server(
-        name="sekmet FHIR server",
-        command=[str(Path(sys.executable).parent / "sekmet"), "serve", "-c", str(config_path)],
-        ready_url=f"{base_url}/metadata",
-        log_path=workdir / "sekmet.log",
-        cwd=workdir,
-    )
-
-
 def _search_call(base_url: str, token: str, template: PrefetchTemplate, patient_id: str) -> Callable[[], object]:
     query = template.fill({"patientId": patient_id})
 
@@ -96,8 +71,8 @@ def measure_fetch_mode(
     """Load one patient into sekmet, then time the hook without prefetch and each search alone."""
     token = secrets.token_urlsafe(24)
     patient_id = resources[0]["id"]
-    with sekmet_server(workdir, token) as fhir:
-        base_url = fhir.ready_url.removesuffix("/metadata")
+    with sekmet_server(workdir / "sekmet", token) as fhir:
+        base_url = fhir.base_url
         session = requests.Session()
         session.headers["Authorization"] = f"Bearer {token}"
         post_transaction(session, base_url, transaction_bundle(resources))
@@ -105,8 +80,8 @@ def measure_fetch_mode(
             "TRIALCDS_FHIR_SERVERS": base_url, "TRIALCDS_AS_OF": as_of,
             "TRIALCDS_FHIR_DEADLINE_SECONDS": "60", "TRIALCDS_FHIR_READ_TIMEOUT_SECONDS": "30",
         }
-        with gunicorn_server(workdir, workers=1, env=env) as service:
-            url = service.ready_url.removesuffix("/cds-services") + SERVICE_PATH
+        with benchmark_service(workdir, workers=1, env=env) as service:
+            url = service.base_url + SERVICE_PATH
             errors = 0
 
             def hook() -> None:

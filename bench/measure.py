@@ -16,7 +16,7 @@ from pathlib import Path
 import orjson
 import requests
 
-from bench.processes import REPO_ROOT
+from bench import REPO_ROOT
 from bench.stats import Summary, timed
 from cds.pipeline import evaluate_trial
 from cds.trials.schema import Trial

@@ -18,12 +18,14 @@ from pathlib import Path
 import click
 import orjson
 
+from bench import REPO_ROOT
 from bench.fetch_mode import SERVICE_PATH, measure_fetch_mode
 from bench.generate import generate_patient, hook_request, prefetch_for
 from bench.load import run_load
 from bench.measure import Workload, engine_times, http_times, parse_times
-from bench.processes import REPO_ROOT, cpu_seconds, gunicorn_server, peak_rss_mb
+from bench.processes import cpu_seconds, peak_rss_mb
 from bench.report import RunResults, write_report
+from bench.servers import benchmark_service
 from cds.record.templates import PrefetchTemplate, templates_for
 from cds.trials.loader import load_trials
 from cds.trials.schema import Trial
@@ -85,8 +87,8 @@ def main(quick: bool, skip_fetch: bool, out: Path) -> None:
         click.echo("orjson.loads yardstick…")
         parse = parse_times(workloads, plan.parse_repeat)
         http, http_errors = {}, {}
-        with gunicorn_server(workdir, WORKERS, {"TRIALCDS_AS_OF": AS_OF.isoformat()}) as service:
-            url = service.ready_url.removesuffix("/cds-services") + SERVICE_PATH
+        with benchmark_service(workdir, WORKERS, {"TRIALCDS_AS_OF": AS_OF.isoformat()}) as service:
+            url = service.base_url + SERVICE_PATH
             for size in SIZES:
                 click.echo(f"HTTP, {size} resources…")
                 http[size], http_errors[size] = http_times(url, by_size[size], plan.http_repeat[size])

@@ -8,7 +8,6 @@ from pathlib import Path
 from cds.demo.requests import demo_names, demo_resources, demo_transaction
 from cds.fhir_loader import as_put_transaction, read_bundle
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 # The evaluation date the service is pinned to (TRIALCDS_AS_OF): inside the generated lupus
 # patients' data, which reaches November 2026, so recent-result criteria have data to read.
 AS_OF = datetime.date(2026, 6, 15)
