@@ -37,7 +37,8 @@ def extract_allergies(resources: Iterable[dict[str, Any]]) -> list[AllergyFact]:
         status = codings_of(r.get("verificationStatus"))
         if status and status[0].code in IGNORED_VERIFICATION:
             continue
-        concepts = [r.get("code")] + [x.get("substance") for x in r.get("reaction") or [] if isinstance(x, dict)]
+        reactions = r.get("reaction") if isinstance(r.get("reaction"), list) else []
+        concepts = [r.get("code")] + [x.get("substance") for x in reactions if isinstance(x, dict)]
         codings = [c for concept in concepts for c in codings_of(concept)]
         label = " / ".join(t for t in (concept_text(c) for c in concepts) if t)
         ingredients = catalog.ingredients_by_codes(codings) or catalog.ingredients_by_name(label)

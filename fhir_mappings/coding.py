@@ -13,11 +13,11 @@ def codings_of(concept: Any) -> tuple[Coding, ...]:
     if not isinstance(concept, dict):
         return ()
     found = []
-    for item in concept.get("coding") or []:
+    codings = concept.get("coding")
+    for item in codings if isinstance(codings, list) else []:
         if isinstance(item, dict) and isinstance(item.get("code"), str):
-            found.append(
-                Coding(canonical_system(item.get("system")), item["code"].strip(), str(item.get("display") or ""))
-            )
+            system = item.get("system") if isinstance(item.get("system"), str) else None
+            found.append(Coding(canonical_system(system), item["code"].strip(), str(item.get("display") or "")))
     return tuple(found)
 
 

@@ -48,9 +48,14 @@ def _status_code(concept: Any) -> str | None:
     return codes[0].code if codes else None
 
 
+def _period(resource: dict[str, Any], name: str) -> dict[str, Any]:
+    period = resource.get(name)
+    return period if isinstance(period, dict) else {}
+
+
 def _condition(resource: dict[str, Any]) -> ConditionFact:
-    onset_period = resource.get("onsetPeriod") or {}
-    abatement_period = resource.get("abatementPeriod") or {}
+    onset_period = _period(resource, "onsetPeriod")
+    abatement_period = _period(resource, "abatementPeriod")
     abatement = calendar_date(resource.get("abatementDateTime")) or calendar_date(
         abatement_period.get("end") or abatement_period.get("start")
     )

@@ -49,7 +49,7 @@ def extract_facts(
     local_codes = {code: name for name, codes in local_analytes.items() for code in codes}
     medications = {f"Medication/{m.get('id')}": m for m in record.of_type("Medication")}
     med_records = [r for t in MEDICATION_TYPES for r in record.of_type(t)]
-    usable = [r for r in med_records if r.get("status") not in IGNORED_STATUSES]
+    usable = [r for r in med_records if str(r.get("status")) not in IGNORED_STATUSES]
     return Facts(
         demographics=extract_demographics(record.patient),
         labs=extract_lab_results(record.of_type("Observation"), local_codes),

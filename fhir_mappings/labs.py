@@ -203,7 +203,7 @@ def extract_lab_results(
     known_codes = frozenset(code for _, code in by_code)
     found: dict[str, list[LabResult]] = {}
     for resource in observations:
-        if resource.get("status") not in COUNTED_STATUSES:
+        if str(resource.get("status")) not in COUNTED_STATUSES:
             continue
         elements = [resource] + [c for c in resource.get("component") or [] if isinstance(c, dict)]
         for element in elements:

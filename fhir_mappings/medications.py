@@ -136,14 +136,16 @@ def _medication_concepts(resource: dict[str, Any], medications: Mapping[str, dic
     """The medication CodeableConcept, or the referenced Medication's code and ingredients."""
     if resource.get("medicationCodeableConcept"):
         return [resource["medicationCodeableConcept"]]
-    ref = (resource.get("medicationReference") or {}).get("reference", "")
+    reference = resource.get("medicationReference")
+    reference = reference if isinstance(reference, dict) else {}
+    ref = reference.get("reference", "")
     medication = None
     if isinstance(ref, str) and ref.startswith("#"):
         medication = next((c for c in resource.get("contained") or [] if c.get("id") == ref[1:]), None)
     elif isinstance(ref, str):
         medication = medications.get(ref.split("/_history")[0])
     if not isinstance(medication, dict):
-        return [{"text": (resource.get("medicationReference") or {}).get("display", "")}]
+        return [{"text": reference.get("display", "")}]
     concepts = [medication.get("code") or {}]
     concepts += [i.get("itemCodeableConcept") for i in medication.get("ingredient") or [] if isinstance(i, dict)]
     return [c for c in concepts if c]
@@ -220,7 +222,7 @@ def extract_exposures(
     catalog = drug_catalog()
     found: list[Exposure] = []
     for resource in records:
-        if resource.get("status") in IGNORED_STATUSES:
+        if str(resource.get("status")) in IGNORED_STATUSES:
             continue
         found.extend(_exposures_of(resource, medications, catalog))
     return found

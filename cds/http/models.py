@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import orjson
 
 from cds.errors import InvalidHookRequestError, TrialCdsError
-from cds.record.fhir_client import bundle_resources
+from cds.record.fhir_client import bundle_resources, is_malformed_bundle
 
 Resource = dict[str, Any]
 
@@ -122,6 +122,8 @@ def _prefetch(data: dict[str, Any], patient_id: str) -> dict[str, Resource | Non
             continue
         if not isinstance(value, dict) or not isinstance(value.get("resourceType"), str):
             raise InvalidHookRequestError(f"prefetch '{key}' is not a FHIR resource (an object with resourceType) or null")
+        if is_malformed_bundle(value):
+            raise InvalidHookRequestError(f"prefetch '{key}' is a Bundle whose entry or link is not a list")
         if any(patient.get("id") != patient_id for patient in _patients_in(value)):
             raise InvalidHookRequestError(f"prefetch '{key}' holds a Patient other than context.patientId")
     return prefetch

@@ -62,6 +62,14 @@ def same_base(url: str, base_url: str) -> bool:
     )
 
 
+def is_malformed_bundle(resource: Resource) -> bool:
+    """True for a Bundle whose `entry` or `link` is not a list: its content cannot be read,
+    and reading it as empty would hide data (a missing exclusion must never pass)."""
+    return resource.get("resourceType") == "Bundle" and not all(
+        isinstance(resource.get(name, []), list) for name in ("entry", "link")
+    )
+
+
 def next_link(bundle: Resource) -> str | None:
     """The Bundle's `next` link URL, if any."""
     for link in bundle.get("link") or []:
@@ -190,4 +198,6 @@ class FhirClient:
     def _searchset(resource: Resource) -> Resource:
         if resource.get("resourceType") != "Bundle" or resource.get("type") != "searchset":
             raise FhirFetchError("the FHIR server's answer to a search is not a searchset Bundle")
+        if is_malformed_bundle(resource):
+            raise FhirFetchError("the FHIR server's Bundle has an entry or link that is not a list")
         return resource

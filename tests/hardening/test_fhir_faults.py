@@ -1,0 +1,157 @@
+"""FHIR faults the HTTP tests do not already cover (issue 5, item 4): answers that are not
+resources, faults on a later page, longer `next` loops, caps reached on the first page,
+the deadline passing between pages. Each is a 412 naming the key, never a 500, and a
+missing exclusion input never lets a patient through as a candidate."""
+
+from __future__ import annotations
+
+import json
+import time
+import types
+
+import pytest
+import requests
+
+from hardening_support import diagnostics, error_code
+from hook_settings import FHIR_BASE, SERVICE_URL, resources_of, searchset
+
+LABS_URL = f"{FHIR_BASE}/Observation?patient=demo-eligible&category=laboratory"
+PAGE = f"{FHIR_BASE}?_getpages=7d1c&_page="
+
+
+def assert_incomplete(response, key: str, reason: str) -> None:
+    """A 412 OperationOutcome that names the prefetch key and the reason."""
+    assert response.status_code == 412
+    assert error_code(response) == "TRIALCDS-PREFETCH-412"
+    text = diagnostics(response)
+    assert f"prefetch '{key}'" in text and reason in text
+
+
+@pytest.fixture
+def labs_request(hook_request):
+    """The eligible patient's request without the labs key, and the labs the server holds."""
+    body = hook_request()
+    return body, resources_of(body["prefetch"].pop("labs"))
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        pytest.param({"json": []}, "not a FHIR resource", id="json-list"),
+        pytest.param({"json": {"entry": []}}, "not a FHIR resource", id="no-resourceType"),
+        pytest.param({"json": {"resourceType": ["Bundle"]}}, "not a FHIR resource", id="resourceType-not-a-string"),
+        pytest.param({"body": ""}, "not valid JSON", id="empty-body"),
+        pytest.param({"body": '{"resourceType": "Bundle", '}, "not valid JSON", id="cut-off-json"),
+        pytest.param(
+            {"json": {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "too-costly"}]}},
+            "answered with an OperationOutcome",
+            id="operation-outcome-with-200",
+        ),
+        pytest.param({"json": {"resourceType": "Bundle", "type": "batch-response"}}, "not a searchset", id="batch-response"),
+        pytest.param({"json": {"resourceType": "Observation", "id": "x"}}, "not a searchset", id="a-resource-not-a-bundle"),
+        pytest.param({"status": 502}, "failed (502)", id="502"),
+        pytest.param({"status": 504}, "failed (504)", id="504"),
+    ],
+)
+def test_unusable_search_answer_is_412(client, labs_request, fhir, answer, reason):
+    body, _ = labs_request
+    fhir.get(LABS_URL, **answer)
+    assert_incomplete(client.post(SERVICE_URL, json=body), "labs", reason)
+
+
+@pytest.mark.parametrize(
+    ("second_page", "reason"),
+    [
+        pytest.param({"status": 500}, "failed (500)", id="5xx"),
+        pytest.param({"status": 401}, "refused the access token", id="token-expired-mid-search"),
+        pytest.param({"status": 429}, "rate-limiting", id="429"),
+        pytest.param({"body": requests.exceptions.ReadTimeout("read timed out")}, "did not answer in time", id="timeout"),
+        pytest.param({"body": requests.exceptions.ConnectionError("refused")}, "could not be reached", id="refused"),
+        pytest.param({"body": "<html>502</html>"}, "not valid JSON", id="invalid-json"),
+        pytest.param({"json": {"resourceType": "Bundle", "type": "collection"}}, "not a searchset", id="wrong-type"),
+    ],
+)
+def test_fault_on_a_later_page_is_412(client, labs_request, fhir, second_page, reason):
+    """A search that fails part-way is incomplete: the pages already read are not enough."""
+    body, labs = labs_request
+    fhir.get(LABS_URL, json=searchset(labs[:4], next_url=PAGE + "2"))
+    fhir.get(PAGE + "2", **second_page)
+    assert_incomplete(client.post(SERVICE_URL, json=body), "labs", reason)
+
+
+def test_next_links_looping_over_two_pages(client, labs_request, fhir):
+    body, labs = labs_request
+    fhir.get(LABS_URL, json=searchset(labs[:3], next_url=PAGE + "2"))
+    fhir.get(PAGE + "2", json=searchset(labs[3:6], next_url=PAGE + "3"))
+    fhir.get(PAGE + "3", json=searchset(labs[6:], next_url=PAGE + "2"))
+    assert_incomplete(client.post(SERVICE_URL, json=body), "labs", "next links loop")
+    assert len(fhir.calls) == 3
+
+
+def test_first_page_alone_beyond_the_result_cap(make_app, labs_request, fhir):
+    body, labs = labs_request
+    fhir.get(LABS_URL, json=searchset(labs))
+    response = make_app(FHIR_SEARCH_MAX_RESOURCES=len(labs) - 1).test_client().post(SERVICE_URL, json=body)
+    assert_incomplete(response, "labs", f"more than {len(labs) - 1} results")
+
+
+def test_prefetched_pages_beyond_the_result_cap(make_app, hook_request, fhir):
+    body = hook_request()
+    labs = resources_of(body["prefetch"]["labs"])
+    body["prefetch"]["labs"] = searchset(labs[:4], next_url=PAGE + "2")
+    fhir.get(PAGE + "2", json=searchset(labs[4:]))
+    response = make_app(FHIR_SEARCH_MAX_RESOURCES=5).test_client().post(SERVICE_URL, json=body)
+    assert_incomplete(response, "labs", "more than 5 results")
+
+
+def test_deadline_passing_between_pages(client, labs_request, fhir, monkeypatch):
+    """The clock the FHIR client reads jumps past the deadline while page 1 is served."""
+    body, labs = labs_request
+    skew = {"seconds": 0.0}
+    monkeypatch.setattr(
+        "cds.record.fhir_client.time", types.SimpleNamespace(monotonic=lambda: time.monotonic() + skew["seconds"])
+    )
+
+    def first_page(_request):
+        skew["seconds"] = 3600.0
+        return 200, {"Content-Type": "application/fhir+json"}, json.dumps(searchset(labs[:4], next_url=PAGE + "2"))
+
+    fhir.add_callback("GET", LABS_URL, callback=first_page)
+    assert_incomplete(client.post(SERVICE_URL, json=body), "labs", "deadline passed")
+    assert len(fhir.calls) == 1
+
+
+def test_read_of_the_patient_that_fails_is_412(client, hook_request, fhir):
+    body = hook_request()
+    del body["prefetch"]["patient"]
+    fhir.get(f"{FHIR_BASE}/Patient/demo-eligible", status=404, json={"resourceType": "OperationOutcome", "issue": []})
+    assert_incomplete(client.post(SERVICE_URL, json=body), "patient", "no such resource (404)")
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param({"status": 503}, id="5xx"),
+        pytest.param({"status": 403}, id="403"),
+        pytest.param({"body": requests.exceptions.ConnectTimeout("connect timed out")}, id="timeout"),
+        pytest.param({"body": "not json"}, id="invalid-json"),
+        pytest.param({"json": {"resourceType": "Bundle", "type": "history"}}, id="wrong-bundle-type"),
+        pytest.param({"json": searchset([], next_url=f"{FHIR_BASE}/Immunization?patient=demo-washout")}, id="loop"),
+    ],
+)
+def test_missing_exclusion_data_never_makes_a_candidate(client, hook_request, fhir, answer):
+    """The washout patient's live vaccine is an exclusion; without the immunizations the
+    service must not answer as if there were none (which would show a candidate card)."""
+    body = hook_request("washout")
+    del body["prefetch"]["immunizations"]
+    fhir.get(f"{FHIR_BASE}/Immunization?patient=demo-washout", **answer)
+    response = client.post(SERVICE_URL, json=body)
+    assert_incomplete(response, "immunizations", "")
+    assert "cards" not in response.json
+
+
+@pytest.mark.parametrize("field", ["entry", "link"])
+def test_fetched_bundle_whose_entry_or_link_is_not_a_list_is_412(client, labs_request, fhir, field):
+    body, _ = labs_request
+    fhir.get(LABS_URL, json={"resourceType": "Bundle", "type": "searchset", field: 1})
+    assert_incomplete(client.post(SERVICE_URL, json=body), "labs", "entry or link that is not a list")
