@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from fhir_mappings.coding import codings_of, concept_text, reference_of
+from fhir_mappings.coding import codings_of, concept_text
+from fhir_mappings.readable import Unreadable, element, read_each, reference_of
 from fhir_mappings.dates import calendar_date
 from fhir_mappings.drugs import drug_catalog
 
@@ -29,28 +30,27 @@ class AllergyFact:
     recorded: date | None
 
 
-def extract_allergies(resources: Iterable[dict[str, Any]]) -> list[AllergyFact]:
-    """Allergies with the substances of `code` and of each reaction's `substance`."""
+def _allergy(resource: dict[str, Any]) -> list[AllergyFact]:
+    status = codings_of(resource.get("verificationStatus"))
+    if status and status[0].code in IGNORED_VERIFICATION:
+        return []
+    reactions = element(resource, "reaction", list) or []
+    concepts = [resource.get("code")] + [x.get("substance") for x in reactions]
+    codings = [c for concept in concepts for c in codings_of(concept)]
+    label = " / ".join(t for t in (concept_text(c) for c in concepts) if t)
     catalog = drug_catalog()
-    facts = []
-    for r in resources:
-        status = codings_of(r.get("verificationStatus"))
-        if status and status[0].code in IGNORED_VERIFICATION:
-            continue
-        reactions = r.get("reaction") if isinstance(r.get("reaction"), list) else []
-        concepts = [r.get("code")] + [x.get("substance") for x in reactions if isinstance(x, dict)]
-        codings = [c for concept in concepts for c in codings_of(concept)]
-        label = " / ".join(t for t in (concept_text(c) for c in concepts) if t)
-        ingredients = catalog.ingredients_by_codes(codings) or catalog.ingredients_by_name(label)
-        words = tuple(catalog.normalize_name(label).replace("/", " ").split())
-        facts.append(
-            AllergyFact(
-                reference=reference_of(r),
-                code=codings[0].token if codings else f"text|{label}",
-                label=label,
-                ingredients=ingredients,
-                words=words,
-                recorded=calendar_date(r.get("recordedDate") or r.get("onsetDateTime")),
-            )
+    return [
+        AllergyFact(
+            reference=reference_of(resource),
+            code=codings[0].token if codings else f"text|{label}",
+            label=label,
+            ingredients=catalog.ingredients_by_codes(codings) or catalog.ingredients_by_name(label),
+            words=tuple(catalog.normalize_name(label).replace("/", " ").split()),
+            recorded=calendar_date(resource.get("recordedDate") or resource.get("onsetDateTime")),
         )
-    return facts
+    ]
+
+
+def extract_allergies(resources: Iterable[dict[str, Any]]) -> tuple[list[AllergyFact], list[Unreadable]]:
+    """Allergies with the substances of `code` and of each reaction's `substance`."""
+    return read_each(resources, _allergy)

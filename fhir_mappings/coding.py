@@ -5,31 +5,36 @@ from __future__ import annotations
 from typing import Any
 
 from fhir_mappings.codes import canonical_system
+from fhir_mappings.readable import MalformedResourceError, element
 from fhir_mappings.terminology import Coding
 
 
 def codings_of(concept: Any) -> tuple[Coding, ...]:
-    """Every coding of a CodeableConcept with a system and a code, systems canonicalized."""
-    if not isinstance(concept, dict):
+    """Every coding of a CodeableConcept that has a code, systems canonicalized.
+
+    :raise MalformedResourceError: the concept, its `coding` list or a coding has the wrong JSON type.
+    """
+    if concept is None:
         return ()
+    if not isinstance(concept, dict):
+        raise MalformedResourceError("a CodeableConcept is not a JSON object")
     found = []
-    codings = concept.get("coding")
-    for item in codings if isinstance(codings, list) else []:
-        if isinstance(item, dict) and isinstance(item.get("code"), str):
-            system = item.get("system") if isinstance(item.get("system"), str) else None
-            found.append(Coding(canonical_system(system), item["code"].strip(), str(item.get("display") or "")))
+    for item in element(concept, "coding", list) or ():
+        if not isinstance(item, dict):
+            raise MalformedResourceError("a Coding is not a JSON object")
+        code = element(item, "code", str)
+        if code is not None:
+            system = element(item, "system", str)
+            found.append(Coding(canonical_system(system), code.strip(), str(element(item, "display", str) or "")))
     return tuple(found)
 
 
 def concept_text(concept: Any) -> str:
     """Human text of a CodeableConcept: its text, else the displays of its codings."""
-    if not isinstance(concept, dict):
+    if concept is None:
         return ""
-    if isinstance(concept.get("text"), str) and concept["text"].strip():
-        return concept["text"].strip()
+    text = element(concept, "text", str) if isinstance(concept, dict) else None
+    if text and text.strip():
+        return text.strip()
     return " / ".join(c.display for c in codings_of(concept) if c.display)
 
-
-def reference_of(resource: dict[str, Any]) -> str:
-    """`Type/id` of a resource, as evidence names it."""
-    return f"{resource.get('resourceType', '?')}/{resource.get('id', '?')}"

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from fhir_mappings.coding import Coding, codings_of, reference_of
+from fhir_mappings.coding import Coding, codings_of
+from fhir_mappings.readable import Unreadable, element, read_each, reference_of
 from fhir_mappings.dates import calendar_date
 
 IGNORED_VERIFICATION = frozenset({"refuted", "entered-in-error"})
@@ -48,19 +49,17 @@ def _status_code(concept: Any) -> str | None:
     return codes[0].code if codes else None
 
 
-def _period(resource: dict[str, Any], name: str) -> dict[str, Any]:
-    period = resource.get(name)
-    return period if isinstance(period, dict) else {}
-
-
-def _condition(resource: dict[str, Any]) -> ConditionFact:
-    onset_period = _period(resource, "onsetPeriod")
-    abatement_period = _period(resource, "abatementPeriod")
+def _condition(resource: dict[str, Any]) -> list[ConditionFact]:
+    """The Condition as a fact; none if it is refuted or entered in error."""
+    if _status_code(resource.get("verificationStatus")) in IGNORED_VERIFICATION:
+        return []
+    onset_period = element(resource, "onsetPeriod", dict) or {}
+    abatement_period = element(resource, "abatementPeriod", dict) or {}
     abatement = calendar_date(resource.get("abatementDateTime")) or calendar_date(
         abatement_period.get("end") or abatement_period.get("start")
     )
     abated = any(key.startswith("abatement") for key in resource)
-    return ConditionFact(
+    fact = ConditionFact(
         reference=reference_of(resource),
         codings=codings_of(resource.get("code")),
         clinical_status=_status_code(resource.get("clinicalStatus")),
@@ -69,12 +68,9 @@ def _condition(resource: dict[str, Any]) -> ConditionFact:
         abatement=abatement,
         abated=abated,
     )
+    return [fact]
 
 
-def extract_conditions(resources: Iterable[dict[str, Any]]) -> list[ConditionFact]:
-    """Every Condition that is not refuted or entered in error."""
-    return [
-        _condition(r)
-        for r in resources
-        if _status_code(r.get("verificationStatus")) not in IGNORED_VERIFICATION
-    ]
+def extract_conditions(resources: Iterable[dict[str, Any]]) -> tuple[list[ConditionFact], list[Unreadable]]:
+    """Every Condition that is not refuted or entered in error, and those that cannot be read."""
+    return read_each(resources, _condition)

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from fhir_mappings.coding import Coding, codings_of, reference_of
+from fhir_mappings.coding import Coding, codings_of
+from fhir_mappings.readable import Unreadable, element, read_each, reference_of, status_of
 from fhir_mappings.dates import calendar_date
 
 
@@ -25,25 +26,27 @@ class CodedEvent:
     end: date | None
 
 
-def extract_immunizations(resources: Iterable[dict[str, Any]]) -> list[CodedEvent]:
+def _immunization(resource: dict[str, Any]) -> list[CodedEvent]:
+    if status_of(resource) != "completed":
+        return []
+    day = calendar_date(resource.get("occurrenceDateTime")) or calendar_date(resource.get("recorded"))
+    return [CodedEvent(reference_of(resource), codings_of(resource.get("vaccineCode")), day, day)]
+
+
+def _procedure(resource: dict[str, Any]) -> list[CodedEvent]:
+    if status_of(resource) != "completed":
+        return []
+    period = element(resource, "performedPeriod", dict) or {}
+    start = calendar_date(resource.get("performedDateTime")) or calendar_date(period.get("start"))
+    end = calendar_date(period.get("end")) or start
+    return [CodedEvent(reference_of(resource), codings_of(resource.get("code")), start or end, end)]
+
+
+def extract_immunizations(resources: Iterable[dict[str, Any]]) -> tuple[list[CodedEvent], list[Unreadable]]:
     """Completed Immunizations with their vaccine codes (CVX) and date."""
-    events = []
-    for r in resources:
-        if r.get("status") != "completed":
-            continue
-        day = calendar_date(r.get("occurrenceDateTime")) or calendar_date(r.get("recorded"))
-        events.append(CodedEvent(reference_of(r), codings_of(r.get("vaccineCode")), day, day))
-    return events
+    return read_each(resources, _immunization)
 
 
-def extract_procedures(resources: Iterable[dict[str, Any]]) -> list[CodedEvent]:
+def extract_procedures(resources: Iterable[dict[str, Any]]) -> tuple[list[CodedEvent], list[Unreadable]]:
     """Completed Procedures with their codes and performed date or period."""
-    events = []
-    for r in resources:
-        if r.get("status") != "completed":
-            continue
-        period = r.get("performedPeriod") or {}
-        start = calendar_date(r.get("performedDateTime")) or calendar_date(period.get("start"))
-        end = calendar_date(period.get("end")) or start
-        events.append(CodedEvent(reference_of(r), codings_of(r.get("code")), start or end, end))
-    return events
+    return read_each(resources, _procedure)

@@ -9,7 +9,8 @@ from fhir_mappings.allergies import AllergyFact, extract_allergies
 from fhir_mappings.conditions import ConditionFact, extract_conditions
 from fhir_mappings.events import CodedEvent, extract_immunizations, extract_procedures
 from fhir_mappings.labs import LabResult, analytes, extract_lab_results
-from fhir_mappings.medications import IGNORED_STATUSES, Exposure, extract_exposures
+from fhir_mappings.medications import Exposure, counts_as_taken, extract_exposures
+from fhir_mappings.readable import Unreadable, read_each
 from fhir_mappings.patient import Demographics, extract_demographics
 from fhir_mappings.record import PatientRecord
 
@@ -22,7 +23,8 @@ class Facts:
 
     `medication_records` counts every usable medication record, matched to a known
     ingredient or not, because "no medication records at all" differs from "none that
-    qualifies".
+    qualifies". `unreadable` holds, by resource type, the resources whose JSON could not
+    be read: criteria that read that type can then not be `not_met`.
     """
 
     demographics: Demographics
@@ -34,6 +36,7 @@ class Facts:
     procedures: list[CodedEvent]
     allergies: list[AllergyFact]
     coded_analytes: frozenset[str]
+    unreadable: Mapping[str, tuple[Unreadable, ...]]
 
 
 def extract_facts(
@@ -49,15 +52,26 @@ def extract_facts(
     local_codes = {code: name for name, codes in local_analytes.items() for code in codes}
     medications = {f"Medication/{m.get('id')}": m for m in record.of_type("Medication")}
     med_records = [r for t in MEDICATION_TYPES for r in record.of_type(t)]
-    usable = [r for r in med_records if str(r.get("status")) not in IGNORED_STATUSES]
+    labs, bad_labs = extract_lab_results(record.of_type("Observation"), local_codes)
+    conditions, bad_conditions = extract_conditions(record.of_type("Condition"))
+    exposures, bad_medications = extract_exposures(med_records, medications)
+    taken, _ = read_each(med_records, lambda r: [r] if counts_as_taken(r) else [])
+    immunizations, bad_immunizations = extract_immunizations(record.of_type("Immunization"))
+    procedures, bad_procedures = extract_procedures(record.of_type("Procedure"))
+    allergies, bad_allergies = extract_allergies(record.of_type("AllergyIntolerance"))
+    unreadable: dict[str, tuple[Unreadable, ...]] = {}
+    for item in bad_labs + bad_conditions + bad_medications + bad_immunizations + bad_procedures + bad_allergies:
+        resource_type = item.reference.split("/", 1)[0]
+        unreadable[resource_type] = unreadable.get(resource_type, ()) + (item,)
     return Facts(
         demographics=extract_demographics(record.patient),
-        labs=extract_lab_results(record.of_type("Observation"), local_codes),
-        conditions=extract_conditions(record.of_type("Condition")),
-        exposures=extract_exposures(med_records, medications),
-        medication_records=len(usable),
-        immunizations=extract_immunizations(record.of_type("Immunization")),
-        procedures=extract_procedures(record.of_type("Procedure")),
-        allergies=extract_allergies(record.of_type("AllergyIntolerance")),
+        labs=labs,
+        conditions=conditions,
+        exposures=exposures,
+        medication_records=len(taken),
+        immunizations=immunizations,
+        procedures=procedures,
+        allergies=allergies,
         coded_analytes=frozenset(analytes()) | {name for name, codes in local_analytes.items() if codes},
+        unreadable=unreadable,
     )

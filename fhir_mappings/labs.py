@@ -16,7 +16,8 @@ from functools import cache
 from typing import Any
 
 from fhir_mappings.codes import SYSTEM_BY_ALIAS, UCUM
-from fhir_mappings.coding import Coding, codings_of, reference_of
+from fhir_mappings.coding import Coding, codings_of
+from fhir_mappings.readable import MalformedResourceError, Unreadable, element, read_each, reference_of, status_of
 from fhir_mappings.dates import calendar_date
 from fhir_mappings.terminology import read_yaml
 from fhir_mappings.units import Equivalence, UnitError, convert
@@ -129,7 +130,7 @@ def _titer(value: Any) -> tuple[Decimal | None, str | None]:
     return None, None
 
 
-def _result(analyte: str, resource: dict[str, Any], element: dict[str, Any], code: Coding) -> LabResult:
+def _result(analyte: str, resource: dict[str, Any], part: dict[str, Any], code: Coding) -> LabResult:
     """Read the value[x], reference range and interpretation of an Observation or component."""
     effective = (
         resource.get("effectiveDateTime")
@@ -144,7 +145,7 @@ def _result(analyte: str, resource: dict[str, Any], element: dict[str, Any], cod
         "day": calendar_date(effective),
         "timestamp": effective if isinstance(effective, str) else "",
     }
-    quantity = element.get("valueQuantity")
+    quantity = part.get("valueQuantity")
     if isinstance(quantity, dict):
         unit = _unit_of(quantity)
         if unit and "titer" in unit.lower():
@@ -154,23 +155,23 @@ def _result(analyte: str, resource: dict[str, Any], element: dict[str, Any], cod
             fields["quantity"] = _decimal(quantity.get("value"))
             fields["comparator"] = quantity.get("comparator")
             fields["unit"] = unit
-    ratio = element.get("valueRatio")
+    ratio = part.get("valueRatio")
     if isinstance(ratio, dict):
         numerator = _decimal((ratio.get("numerator") or {}).get("value"))
         denominator = _decimal((ratio.get("denominator") or {}).get("value"))
         if numerator == 1 and denominator:
             fields["titer"] = denominator
-    if isinstance(element.get("valueString"), str):
-        fields["text"] = element["valueString"].strip()
-        fields["titer"], fields["titer_comparator"] = _titer(element["valueString"])
-    fields["value_codings"] = codings_of(element.get("valueCodeableConcept"))
-    if not fields["value_codings"] and isinstance(element.get("valueCodeableConcept"), dict):
-        fields["text"] = element["valueCodeableConcept"].get("text")
+    if isinstance(part.get("valueString"), str):
+        fields["text"] = part["valueString"].strip()
+        fields["titer"], fields["titer_comparator"] = _titer(part["valueString"])
+    fields["value_codings"] = codings_of(part.get("valueCodeableConcept"))
+    if not fields["value_codings"] and isinstance(part.get("valueCodeableConcept"), dict):
+        fields["text"] = part["valueCodeableConcept"].get("text")
     interpretations = set()
-    for concept in element.get("interpretation") or resource.get("interpretation") or []:
+    for concept in part.get("interpretation") or resource.get("interpretation") or []:
         interpretations.update(c.code.upper() for c in codings_of(concept))
     fields["interpretations"] = frozenset(interpretations)
-    for rng in element.get("referenceRange") or []:
+    for rng in part.get("referenceRange") or []:
         high = rng.get("high") if isinstance(rng, dict) else None
         if isinstance(high, dict) and _decimal(high.get("value")) is not None:
             fields["ref_high"] = _decimal(high.get("value"))
@@ -181,9 +182,11 @@ def _result(analyte: str, resource: dict[str, Any], element: dict[str, Any], cod
 
 def _may_match(concept: Any, known_codes: frozenset[str]) -> bool:
     """Whether any coding of a CodeableConcept carries one of the known codes (system unchecked)."""
-    if not isinstance(concept, dict):
+    if concept is None:
         return False
-    for item in concept.get("coding") or []:
+    if not isinstance(concept, dict):
+        raise MalformedResourceError("code is not a JSON object")
+    for item in element(concept, "coding", list) or ():
         if isinstance(item, dict) and isinstance(item.get("code"), str) and item["code"].strip() in known_codes:
             return True
     return False
@@ -192,29 +195,36 @@ def _may_match(concept: Any, known_codes: frozenset[str]) -> bool:
 def extract_lab_results(
     observations: Iterable[dict[str, Any]],
     local_codes: Mapping[tuple[str, str], str] | None = None,
-) -> dict[str, list[LabResult]]:
-    """Results by analyte, oldest first; Observations of other codes are skipped.
+) -> tuple[dict[str, list[LabResult]], list[Unreadable]]:
+    """Results by analyte, oldest first, and the Observations that cannot be read.
 
-    `local_codes` adds a trial's site-specific codes (system, code) -> analyte name.
+    Observations of other codes are skipped. `local_codes` adds a trial's
+    site-specific codes (system, code) -> analyte name.
     """
     by_code = {**analyte_by_code(), **(local_codes or {})}
     # Most of a long record is codes no criterion reads: a set lookup on the raw code
     # skips them before any Coding is built (measured in docs/performance.md).
     known_codes = frozenset(code for _, code in by_code)
-    found: dict[str, list[LabResult]] = {}
-    for resource in observations:
-        if str(resource.get("status")) not in COUNTED_STATUSES:
-            continue
-        elements = [resource] + [c for c in resource.get("component") or [] if isinstance(c, dict)]
-        for element in elements:
-            if not _may_match(element.get("code"), known_codes):
+
+    def read(resource: dict[str, Any]) -> list[LabResult]:
+        if status_of(resource) not in COUNTED_STATUSES:
+            return []
+        components = element(resource, "component", list) or []
+        results = []
+        for part in [resource, *components]:
+            if not _may_match(part.get("code"), known_codes):
                 continue
-            for code in codings_of(element.get("code")):
+            for code in codings_of(part.get("code")):
                 analyte = by_code.get((code.system, code.code))
                 if analyte is not None:
-                    found.setdefault(analyte, []).append(_result(analyte, resource, element, code))
+                    results.append(_result(analyte, resource, part, code))
                     break
-    for results in found.values():
-        results.sort(key=lambda r: (r.day or date.min, r.timestamp))
-    return found
+        return results
 
+    results, unreadable = read_each(observations, read)
+    found: dict[str, list[LabResult]] = {}
+    for result in results:
+        found.setdefault(result.analyte, []).append(result)
+    for group in found.values():
+        group.sort(key=lambda r: (r.day or date.min, r.timestamp))
+    return found, unreadable

@@ -17,7 +17,8 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from fhir_mappings.coding import Coding, codings_of, concept_text, reference_of
+from fhir_mappings.coding import Coding, codings_of, concept_text
+from fhir_mappings.readable import Unreadable, element, read_each, reference_of, status_of
 from fhir_mappings.dates import calendar_date
 from fhir_mappings.drugs import DrugCatalog, drug_catalog
 from fhir_mappings.terminology import read_yaml
@@ -136,8 +137,7 @@ def _medication_concepts(resource: dict[str, Any], medications: Mapping[str, dic
     """The medication CodeableConcept, or the referenced Medication's code and ingredients."""
     if resource.get("medicationCodeableConcept"):
         return [resource["medicationCodeableConcept"]]
-    reference = resource.get("medicationReference")
-    reference = reference if isinstance(reference, dict) else {}
+    reference = element(resource, "medicationReference", dict) or {}
     ref = reference.get("reference", "")
     medication = None
     if isinstance(ref, str) and ref.startswith("#"):
@@ -212,20 +212,22 @@ def _exposures_of(resource: dict[str, Any], medications: Mapping[str, dict[str, 
     ]
 
 
+def counts_as_taken(resource: dict[str, Any]) -> bool:
+    """Whether a medication record counts at all (not entered in error, not-taken, cancelled...)."""
+    return status_of(resource) not in IGNORED_STATUSES
+
+
 def extract_exposures(
     records: Iterable[dict[str, Any]], medications: Mapping[str, dict[str, Any]]
-) -> list[Exposure]:
+) -> tuple[list[Exposure], list[Unreadable]]:
     """Exposures from MedicationStatement, MedicationRequest and MedicationAdministration.
 
     `medications` maps `Medication/id` to Medication resources for medicationReference.
     """
     catalog = drug_catalog()
-    found: list[Exposure] = []
-    for resource in records:
-        if str(resource.get("status")) in IGNORED_STATUSES:
-            continue
-        found.extend(_exposures_of(resource, medications, catalog))
-    return found
+    return read_each(
+        records, lambda r: _exposures_of(r, medications, catalog) if counts_as_taken(r) else []
+    )
 
 
 def merge_exposures(exposures: Iterable[Exposure], as_of: date) -> list[Exposure]:

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from cds.engine.context import EvaluationContext
 from cds.engine.kinds import KINDS, Kind, Params
+from cds.engine.logic import Tri
 from cds.engine.outcome import Outcome, combine_all, combine_any
 
 
@@ -72,9 +73,23 @@ def leaves(node: Node) -> list[Leaf]:
 
 
 def evaluate_node(node: Node, ctx: EvaluationContext) -> Outcome:
-    """Evaluate a tree bottom-up with Kleene logic."""
+    """Evaluate a tree bottom-up with Kleene logic.
+
+    A leaf that would be not_met while some resource of a type it reads could not be
+    read becomes unknown, naming the resource: the unread record might be the one that
+    decides it (issue: a resource the engine cannot interpret never aborts the
+    evaluation, and never silently counts as "no record").
+    """
     if isinstance(node, AnyOf):
         return combine_any([evaluate_node(p, ctx) for p in node.parts])
     if isinstance(node, AllOf):
         return combine_all([evaluate_node(p, ctx) for p in node.parts])
-    return node.kind.evaluate(node.params, ctx)
+    outcome = node.kind.evaluate(node.params, ctx)
+    if outcome.status is not Tri.NOT_MET:
+        return outcome
+    unread = [item for t in node.kind.reads for item in ctx.facts.unreadable.get(t, ())]
+    if not unread:
+        return outcome
+    named = "; ".join(f"{u.reference} ({u.problem})" for u in unread[:3])
+    more = f" and {len(unread) - 3} more" if len(unread) > 3 else ""
+    return Outcome(Tri.UNKNOWN, f"{outcome.reason}, but could not read {named}{more}", outcome.evidence)
