@@ -9,7 +9,9 @@ server gives a 412, not a killed worker.
 
 from __future__ import annotations
 
+import gc
 import os
+from typing import Any
 
 bind = os.environ.get("TRIALCDS_BIND", "127.0.0.1:8080")
 workers = int(os.environ.get("TRIALCDS_WORKERS", "2"))
@@ -37,6 +39,20 @@ logconfig_dict = {
     },
 }
 
+
+
+def post_worker_init(worker: Any) -> None:
+    """Move everything built at start-up (trial files, value sets, models) out of the GC's reach.
+
+    A hook call allocates hundreds of thousands of short-lived objects (the parsed
+    prefetch); each full collection it triggers would otherwise also walk every
+    start-up object. Measured on a 1,000-resource patient: p95 136 -> 39 ms and CPU per
+    call 42 -> 30 ms (docs/performance.md).
+    """
+    gc.collect()
+    gc.freeze()
+
+
 # The settings `trialcds serve` passes to gunicorn.
 SETTINGS = (
     "workers",
@@ -46,4 +62,5 @@ SETTINGS = (
     "accesslog",
     "errorlog",
     "logconfig_dict",
+    "post_worker_init",
 )

@@ -18,14 +18,25 @@ def codings_of(concept: Any) -> tuple[Coding, ...]:
         return ()
     if not isinstance(concept, dict):
         raise MalformedResourceError("a CodeableConcept is not a JSON object")
+    codings = concept.get("coding")
+    if codings is None:
+        return ()
+    if not isinstance(codings, list):
+        raise MalformedResourceError("coding is not a list")
     found = []
-    for item in element(concept, "coding", list) or ():
+    # Checked inline rather than through `element`: this runs for every coding of every
+    # resource, the innermost loop of fact extraction (docs/performance.md).
+    for item in codings:
         if not isinstance(item, dict):
             raise MalformedResourceError("a Coding is not a JSON object")
-        code = element(item, "code", str)
-        if code is not None:
-            system = element(item, "system", str)
-            found.append(Coding(canonical_system(system), code.strip(), str(element(item, "display", str) or "")))
+        code, system, display = item.get("code"), item.get("system"), item.get("display")
+        if not isinstance(code, str):
+            if code is None:
+                continue
+            raise MalformedResourceError("Coding.code is not a string")
+        if not (system is None or isinstance(system, str)) or not (display is None or isinstance(display, str)):
+            raise MalformedResourceError("Coding.system or Coding.display is not a string")
+        found.append(Coding(canonical_system(system), code.strip(), display or ""))
     return tuple(found)
 
 

@@ -181,15 +181,23 @@ def _result(analyte: str, resource: dict[str, Any], part: dict[str, Any], code: 
 
 
 def _may_match(concept: Any, known_codes: frozenset[str]) -> bool:
-    """Whether any coding of a CodeableConcept carries one of the known codes (system unchecked)."""
+    """Whether any coding of a CodeableConcept carries one of the known codes (system unchecked).
+
+    :raise MalformedResourceError: the concept or its coding list has the wrong JSON type.
+    """
     if concept is None:
         return False
     if not isinstance(concept, dict):
         raise MalformedResourceError("code is not a JSON object")
-    for item in element(concept, "coding", list) or ():
-        if isinstance(item, dict) and isinstance(item.get("code"), str) and item["code"].strip() in known_codes:
-            return True
-    return False
+    codings = concept.get("coding")
+    if not isinstance(codings, list):
+        if codings is None:
+            return False
+        raise MalformedResourceError("code.coding is not a list")
+    return any(
+        isinstance(item, dict) and isinstance(item.get("code"), str) and item["code"].strip() in known_codes
+        for item in codings
+    )
 
 
 def extract_lab_results(
@@ -207,13 +215,15 @@ def extract_lab_results(
     known_codes = frozenset(code for _, code in by_code)
 
     def read(resource: dict[str, Any]) -> list[LabResult]:
-        if status_of(resource) not in COUNTED_STATUSES:
+        # The code test first: most Observations of a long record are codes no
+        # criterion reads, and are passed over before anything else is read.
+        components = element(resource, "component", list)
+        parts = [resource, *components] if components else [resource]
+        matching = [part for part in parts if _may_match(part.get("code"), known_codes)]
+        if not matching or status_of(resource) not in COUNTED_STATUSES:
             return []
-        components = element(resource, "component", list) or []
         results = []
-        for part in [resource, *components]:
-            if not _may_match(part.get("code"), known_codes):
-                continue
+        for part in matching:
             for code in codings_of(part.get("code")):
                 analyte = by_code.get((code.system, code.code))
                 if analyte is not None:

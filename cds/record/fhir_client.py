@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
+import orjson
 import requests
 
 from cds.config import normalize_base_url
@@ -139,8 +140,8 @@ class FhirClient:
                 raise FhirFetchError(f"the FHIR server failed ({status})")
             raise FhirFetchError(f"the FHIR server answered with an unexpected status ({status})")
         try:
-            body = response.json()
-        except ValueError as exc:
+            body = orjson.loads(response.content)
+        except orjson.JSONDecodeError as exc:
             raise FhirFetchError("the FHIR server's answer is not valid JSON") from exc
         if not isinstance(body, dict) or not isinstance(body.get("resourceType"), str):
             raise FhirFetchError("the FHIR server's answer is not a FHIR resource")
