@@ -22,6 +22,7 @@ from urllib.parse import parse_qsl
 
 import yaml
 
+from cds.demo.requests import searchset
 from cds.record.templates import PrefetchTemplate
 from fhir_mappings.codes import CVX, LOINC, RXNORM, SNOMED, SYSTEM_BY_ALIAS, UCUM
 
@@ -286,26 +287,12 @@ def _matches(template: PrefetchTemplate, resource: Resource) -> bool:
     return True
 
 
-def search_bundle(resources: list[Resource]) -> Resource:
-    """A searchset Bundle as a FHIR server returns it."""
-    return {
-        "resourceType": "Bundle",
-        "type": "searchset",
-        "total": len(resources),
-        "entry": [
-            {"fullUrl": f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, r['resourceType'] + '/' + r['id'])}", "resource": r,
-             "search": {"mode": "match"}}
-            for r in resources
-        ],
-    }
-
-
 def prefetch_for(templates: tuple[PrefetchTemplate, ...], resources: list[Resource]) -> dict[str, Resource]:
     """Every prefetch key filled as a client with full prefetch would fill it."""
     prefetch: dict[str, Resource] = {}
     for template in templates:
         found = [r for r in resources if _matches(template, r)]
-        prefetch[template.key] = found[0] if template.is_read else search_bundle(found)
+        prefetch[template.key] = found[0] if template.is_read else searchset(found)
     return prefetch
 
 

@@ -109,14 +109,19 @@ def demo_resources(name: str, as_of: datetime.date) -> dict[str, list[Resource]]
     return _resolve(by_key, as_of, patient_id)
 
 
-def _searchset(resources_of_key: list[Resource]) -> Resource:
+def searchset(resources: list[Resource]) -> Resource:
+    """A searchset Bundle of resources as a FHIR server returns a search (all `match`)."""
     return {
         "resourceType": "Bundle",
         "type": "searchset",
-        "total": len(resources_of_key),
+        "total": len(resources),
         "entry": [
-            {"fullUrl": f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, r['resourceType'] + '/' + r['id'])}", "resource": r}
-            for r in resources_of_key
+            {
+                "fullUrl": f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, r['resourceType'] + '/' + r['id'])}",
+                "resource": r,
+                "search": {"mode": "match"},
+            }
+            for r in resources
         ],
     }
 
@@ -142,7 +147,7 @@ def demo_request(name: str, as_of: datetime.date, fhir_server: str | None = None
         if template.is_read:
             prefetch[template.key] = found[0] if found else None
         else:
-            prefetch[template.key] = _searchset(found) if found else None
+            prefetch[template.key] = searchset(found) if found else None
     return {
         "hookInstance": str(uuid.uuid4()),
         "hook": "patient-view",
