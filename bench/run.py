@@ -54,7 +54,8 @@ QUICK = Plan({100: 20, 1_000: 10, 10_000: 3}, {100: 20, 1_000: 20, 10_000: 3}, 5
 
 def _templates(trials: dict[str, Trial]) -> tuple[PrefetchTemplate, ...]:
     """The prefetch templates the service publishes for these trials (as its discovery derives them)."""
-    return templates_for({"Patient"}.union(*(trial.resource_types for trial in trials.values())))
+    resource_types = {"Patient"}.union(*(trial.resource_types for trial in trials.values()))
+    return templates_for(resource_types, frozenset().union(*(trial.observation_codes for trial in trials.values())))
 
 
 def _workloads(templates: tuple[PrefetchTemplate, ...], workdir: Path) -> list[Workload]:

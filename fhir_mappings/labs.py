@@ -49,6 +49,12 @@ def analytes() -> dict[str, Analyte]:
     return found
 
 
+def codes_of(names: Iterable[str]) -> frozenset[tuple[str, str]]:
+    """The (system, code) pairs of the named analytes (names labs.yaml does not know add none)."""
+    known = analytes()
+    return frozenset(code for name in names if name in known for code in known[name].codes)
+
+
 @cache
 def analyte_by_code() -> dict[tuple[str, str], str]:
     """(system, code) -> analyte name, for one pass over a patient's Observations."""

@@ -51,10 +51,11 @@ class TrialEligibilityService:
     def build(
         cls, trials: dict[str, Trial], policy: CallbackPolicy, card_options: CardOptions, store: FeedbackStore
     ) -> TrialEligibilityService:
-        """Derive the prefetch templates from what the trials' criteria read."""
+        """Derive the prefetch templates from what the trials' criteria read (types and lab codes)."""
         ordered = tuple(trials[key] for key in sorted(trials))
         resource_types = {"Patient"}.union(*(trial.resource_types for trial in ordered))
-        return cls(ordered, templates_for(resource_types), policy, card_options, store)
+        codes = frozenset().union(*(trial.observation_codes for trial in ordered))
+        return cls(ordered, templates_for(resource_types, codes), policy, card_options, store)
 
     def discovery_entry(self) -> dict[str, Any]:
         """This service as CDS Hooks 2.0 §Discovery describes it."""

@@ -69,8 +69,9 @@ class GatheredData:
 
 
 def _describe(template: PrefetchTemplate) -> str:
-    # The unfilled query names the data without the patient's id.
-    return f"prefetch '{template.key}' ({template.query})"
+    # The key and the resource type name the data without the patient's id (and
+    # without the Observation code list, which is long).
+    return f"prefetch '{template.key}' ({template.resource_type} {'read' if template.is_read else 'search'})"
 
 
 def _prefetched(template: PrefetchTemplate, value: Resource) -> tuple[list[Resource], Job | None]:

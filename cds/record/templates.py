@@ -51,20 +51,33 @@ class PrefetchTemplate:
         return _TOKEN.sub(substitute, self.query)
 
 
-def load_templates() -> tuple[PrefetchTemplate, ...]:
-    """Read every known template from the package's prefetch_templates.yaml."""
+def load_templates(observation_codes: Iterable[tuple[str, str]] = ()) -> tuple[PrefetchTemplate, ...]:
+    """Read every known template from the package's prefetch_templates.yaml.
+
+    A template marked `observation_codes` gets `&code=` with the given (system, code)
+    pairs, sorted so the published query is stable.
+    """
     text = resources.files("cds.record").joinpath("prefetch_templates.yaml").read_text("utf-8")
     data = yaml.safe_load(text)["templates"]
-    return tuple(PrefetchTemplate(key, tuple(entry["resource_types"]), entry["query"]) for key, entry in data.items())
+    codes = ",".join(f"{system}|{code}" for system, code in sorted(observation_codes))
+    templates = []
+    for key, entry in data.items():
+        query = entry["query"]
+        if entry.get("observation_codes") and codes:
+            query = f"{query}&code={codes}"
+        templates.append(PrefetchTemplate(key, tuple(entry["resource_types"]), query))
+    return tuple(templates)
 
 
-def templates_for(resource_types: Iterable[str]) -> tuple[PrefetchTemplate, ...]:
+def templates_for(
+    resource_types: Iterable[str], observation_codes: Iterable[tuple[str, str]] = ()
+) -> tuple[PrefetchTemplate, ...]:
     """The templates that cover the given resource types, in file order.
 
     :raise ValueError: a resource type has no template, so its data could never be had.
     """
     wanted = set(resource_types)
-    known = load_templates()
+    known = load_templates(observation_codes)
     uncovered = wanted.difference(*(template.resource_types for template in known))
     if uncovered:
         raise ValueError(f"no prefetch template for resource types: {', '.join(sorted(uncovered))}")

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cds.engine.kinds.manual import manual as manual_kind
 from cds.engine.tree import Node, leaves
+from fhir_mappings.labs import codes_of
 
 
 class LocalCode(BaseModel):
@@ -75,6 +76,13 @@ class Trial:
     url: str
     local_analytes: dict[str, tuple[tuple[str, str], ...]]
     criteria: tuple[Criterion, ...]
+
+    @property
+    def observation_codes(self) -> frozenset[tuple[str, str]]:
+        """(system, code) of every Observation the criteria read, local codes included."""
+        names = {name for c in self.criteria for leaf in leaves(c.logic) for name in leaf.params.analytes_read()}
+        local = {code for name in names for code in self.local_analytes.get(name, ())}
+        return codes_of(names) | local
 
     @property
     def resource_types(self) -> frozenset[str]:

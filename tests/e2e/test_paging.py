@@ -39,7 +39,7 @@ def test_small_pages_give_the_cards_of_complete_data(
     context = hook_context(patient_id)
     first_pages = first_page_prefetch(discovery_prefetch, context, fhir_server.endpoint, page_size=SMALL_PAGE)
     paged_keys = [key for key, value in first_pages.items() if next_link(value)]
-    assert "labs" in paged_keys, "the server did not page the laboratory search; the test would prove nothing"
+    assert "observations" in paged_keys, "the server did not page the laboratory search; the test would prove nothing"
 
     complete = service.call(hook_request(patient_id, fhir_server.endpoint, complete_prefetch(first_pages, fhir_server.endpoint)))
     paged = service.call(hook_request(patient_id, fhir_server.endpoint, first_pages))

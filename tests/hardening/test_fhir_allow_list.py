@@ -8,14 +8,22 @@ outbound request" is checked twice: by `fhir.calls` and by the fixture's teardow
 
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 import pytest
+from hardening_support import diagnostics, error_code
+from hook_settings import (
+    BEARER,
+    FHIR_BASE,
+    SERVICE_URL,
+    observations_url,
+    resources_of,
+    searchset,
+)
 from responses import matchers
 
-from hardening_support import diagnostics, error_code
-from hook_settings import BEARER, FHIR_BASE, SERVICE_URL, resources_of, searchset
-
-LABS_QUERY = "Observation?patient=demo-eligible&category=laboratory"
-LABS_URL = f"{FHIR_BASE}/{LABS_QUERY}"
+LABS_URL = observations_url()
+LABS_QUERY = LABS_URL.removeprefix(f"{FHIR_BASE}/")
 
 
 @pytest.mark.parametrize(
@@ -36,11 +44,11 @@ LABS_URL = f"{FHIR_BASE}/{LABS_QUERY}"
 def test_fhir_server_not_on_the_allow_list_gets_no_request(client, hook_request, fhir, fhir_server):
     body = hook_request()
     body["fhirServer"] = fhir_server
-    del body["prefetch"]["labs"]
+    del body["prefetch"]["observations"]
     response = client.post(SERVICE_URL, json=body)
     assert response.status_code == 412
     assert error_code(response) == "TRIALCDS-PREFETCH-412"
-    assert "prefetch 'labs'" in diagnostics(response)
+    assert "prefetch 'observations'" in diagnostics(response)
     assert "not on this service's allow-list" in diagnostics(response)
     assert len(fhir.calls) == 0
 
@@ -48,11 +56,11 @@ def test_fhir_server_not_on_the_allow_list_gets_no_request(client, hook_request,
 def test_allow_listed_server_written_with_a_trailing_slash_is_called_with_the_token(client, hook_request, fhir):
     body = hook_request()
     body["fhirServer"] = FHIR_BASE + "/"
-    labs = resources_of(body["prefetch"].pop("labs"))
+    labs = resources_of(body["prefetch"].pop("observations"))
     fhir.get(LABS_URL, json=searchset(labs), match=[matchers.header_matcher(BEARER)])
     response = client.post(SERVICE_URL, json=body)
     assert response.status_code == 200
-    assert [call.request.url for call in fhir.calls] == [LABS_URL]
+    assert [unquote(call.request.url) for call in fhir.calls] == [LABS_URL]
 
 
 @pytest.mark.parametrize(
@@ -70,29 +78,29 @@ def test_allow_listed_server_written_with_a_trailing_slash_is_called_with_the_to
 )
 def test_next_link_of_a_fetched_page_that_leaves_the_base_is_not_followed(client, hook_request, fhir, next_url):
     body = hook_request()
-    labs = resources_of(body["prefetch"].pop("labs"))
+    labs = resources_of(body["prefetch"].pop("observations"))
     fhir.get(LABS_URL, json=searchset(labs[:3], next_url=next_url))
     response = client.post(SERVICE_URL, json=body)
     assert response.status_code == 412
-    assert "prefetch 'labs'" in diagnostics(response)
+    assert "prefetch 'observations'" in diagnostics(response)
     assert "outside the allowed FHIR server; not followed" in diagnostics(response)
-    assert [call.request.url for call in fhir.calls] == [LABS_URL]
+    assert [unquote(call.request.url) for call in fhir.calls] == [LABS_URL]
 
 
 def test_redirect_to_another_host_is_not_followed(client, hook_request, fhir):
     body = hook_request()
-    del body["prefetch"]["labs"]
+    del body["prefetch"]["observations"]
     fhir.get(LABS_URL, status=307, headers={"Location": f"https://attacker.example.net/fhir/{LABS_QUERY}"})
     response = client.post(SERVICE_URL, json=body)
     assert response.status_code == 412
     assert "unexpected status (307)" in diagnostics(response)
-    assert [call.request.url for call in fhir.calls] == [LABS_URL]
+    assert [unquote(call.request.url) for call in fhir.calls] == [LABS_URL]
 
 
 def test_no_request_at_all_when_any_key_already_cannot_be_had(client, hook_request, fhir):
     """A 412 that is certain from the request alone spares the EHR every callback."""
     body = hook_request()
-    del body["prefetch"]["labs"]
+    del body["prefetch"]["observations"]
     body["prefetch"]["immunizations"] = {"resourceType": "OperationOutcome", "issue": []}
     response = client.post(SERVICE_URL, json=body)
     assert response.status_code == 412

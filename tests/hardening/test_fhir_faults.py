@@ -11,11 +11,16 @@ import types
 
 import pytest
 import requests
-
 from hardening_support import diagnostics, error_code
-from hook_settings import FHIR_BASE, SERVICE_URL, resources_of, searchset
+from hook_settings import (
+    FHIR_BASE,
+    SERVICE_URL,
+    observations_url,
+    resources_of,
+    searchset,
+)
 
-LABS_URL = f"{FHIR_BASE}/Observation?patient=demo-eligible&category=laboratory"
+LABS_URL = observations_url()
 PAGE = f"{FHIR_BASE}?_getpages=7d1c&_page="
 
 
@@ -31,7 +36,7 @@ def assert_incomplete(response, key: str, reason: str) -> None:
 def labs_request(hook_request):
     """The eligible patient's request without the labs key, and the labs the server holds."""
     body = hook_request()
-    return body, resources_of(body["prefetch"].pop("labs"))
+    return body, resources_of(body["prefetch"].pop("observations"))
 
 
 @pytest.mark.parametrize(
@@ -56,7 +61,7 @@ def labs_request(hook_request):
 def test_unusable_search_answer_is_412(client, labs_request, fhir, answer, reason):
     body, _ = labs_request
     fhir.get(LABS_URL, **answer)
-    assert_incomplete(client.post(SERVICE_URL, json=body), "labs", reason)
+    assert_incomplete(client.post(SERVICE_URL, json=body), "observations", reason)
 
 
 @pytest.mark.parametrize(
@@ -76,7 +81,7 @@ def test_fault_on_a_later_page_is_412(client, labs_request, fhir, second_page, r
     body, labs = labs_request
     fhir.get(LABS_URL, json=searchset(labs[:4], next_url=PAGE + "2"))
     fhir.get(PAGE + "2", **second_page)
-    assert_incomplete(client.post(SERVICE_URL, json=body), "labs", reason)
+    assert_incomplete(client.post(SERVICE_URL, json=body), "observations", reason)
 
 
 def test_next_links_looping_over_two_pages(client, labs_request, fhir):
@@ -84,7 +89,7 @@ def test_next_links_looping_over_two_pages(client, labs_request, fhir):
     fhir.get(LABS_URL, json=searchset(labs[:3], next_url=PAGE + "2"))
     fhir.get(PAGE + "2", json=searchset(labs[3:6], next_url=PAGE + "3"))
     fhir.get(PAGE + "3", json=searchset(labs[6:], next_url=PAGE + "2"))
-    assert_incomplete(client.post(SERVICE_URL, json=body), "labs", "next links loop")
+    assert_incomplete(client.post(SERVICE_URL, json=body), "observations", "next links loop")
     assert len(fhir.calls) == 3
 
 
@@ -92,16 +97,16 @@ def test_first_page_alone_beyond_the_result_cap(make_app, labs_request, fhir):
     body, labs = labs_request
     fhir.get(LABS_URL, json=searchset(labs))
     response = make_app(FHIR_SEARCH_MAX_RESOURCES=len(labs) - 1).test_client().post(SERVICE_URL, json=body)
-    assert_incomplete(response, "labs", f"more than {len(labs) - 1} results")
+    assert_incomplete(response, "observations", f"more than {len(labs) - 1} results")
 
 
 def test_prefetched_pages_beyond_the_result_cap(make_app, hook_request, fhir):
     body = hook_request()
-    labs = resources_of(body["prefetch"]["labs"])
-    body["prefetch"]["labs"] = searchset(labs[:4], next_url=PAGE + "2")
+    labs = resources_of(body["prefetch"]["observations"])
+    body["prefetch"]["observations"] = searchset(labs[:4], next_url=PAGE + "2")
     fhir.get(PAGE + "2", json=searchset(labs[4:]))
     response = make_app(FHIR_SEARCH_MAX_RESOURCES=5).test_client().post(SERVICE_URL, json=body)
-    assert_incomplete(response, "labs", "more than 5 results")
+    assert_incomplete(response, "observations", "more than 5 results")
 
 
 def test_deadline_passing_between_pages(client, labs_request, fhir, monkeypatch):
@@ -117,7 +122,7 @@ def test_deadline_passing_between_pages(client, labs_request, fhir, monkeypatch)
         return 200, {"Content-Type": "application/fhir+json"}, json.dumps(searchset(labs[:4], next_url=PAGE + "2"))
 
     fhir.add_callback("GET", LABS_URL, callback=first_page)
-    assert_incomplete(client.post(SERVICE_URL, json=body), "labs", "deadline passed")
+    assert_incomplete(client.post(SERVICE_URL, json=body), "observations", "deadline passed")
     assert len(fhir.calls) == 1
 
 
@@ -154,4 +159,4 @@ def test_missing_exclusion_data_never_makes_a_candidate(client, hook_request, fh
 def test_fetched_bundle_whose_entry_or_link_is_not_a_list_is_412(client, labs_request, fhir, field):
     body, _ = labs_request
     fhir.get(LABS_URL, json={"resourceType": "Bundle", "type": "searchset", field: 1})
-    assert_incomplete(client.post(SERVICE_URL, json=body), "labs", "entry or link that is not a list")
+    assert_incomplete(client.post(SERVICE_URL, json=body), "observations", "entry or link that is not a list")

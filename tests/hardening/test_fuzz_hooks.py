@@ -20,11 +20,11 @@ from typing import Any
 import pytest
 import responses
 from flask import Flask
+from hook_settings import ACCESS_TOKEN, AS_OF, FHIR_BASE, SERVICE_URL
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cds.demo.requests import demo_names, demo_request
-from hook_settings import ACCESS_TOKEN, AS_OF, FHIR_BASE, SERVICE_URL
 
 FUZZ_SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -38,8 +38,7 @@ JSON_VALUES = st.recursive(
 # Prefetch keys with the resource types their Bundles hold (cds/record/prefetch_templates.yaml).
 BUNDLE_KEYS = {
     "conditions": "Condition",
-    "labs": "Observation",
-    "bodyWeight": "Observation",
+    "observations": "Observation",
     "medicationStatements": "MedicationStatement",
     "medicationRequests": "MedicationRequest",
     "medicationAdministrations": "MedicationAdministration",

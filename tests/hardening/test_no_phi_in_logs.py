@@ -16,16 +16,24 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+from hook_settings import (
+    ACCESS_TOKEN,
+    BEARER,
+    FHIR_BASE,
+    SERVICE_URL,
+    observations_url,
+    resources_of,
+    searchset,
+)
 from responses import matchers
 
 from cds.log import JsonLineFormatter
-from hook_settings import ACCESS_TOKEN, BEARER, FHIR_BASE, SERVICE_URL, resources_of, searchset
 
 PATIENT_ID = "pt-q7x9zk"
 FAMILY, GIVEN = "Quennellworth", "Zephyrine"
 # Added to every measured value: each stays in its normal range and becomes unique text.
 VALUE_OFFSET = 0.0137
-LABS_URL = f"{FHIR_BASE}/Observation?patient={PATIENT_ID}&category=laboratory"
+LABS_URL = observations_url(PATIENT_ID)
 
 
 def distinctive(body: dict[str, Any]) -> dict[str, Any]:
@@ -77,7 +85,7 @@ def run_everything(client, hook_request, fhir) -> list[dict[str, Any]]:
 
     fetched = distinctive(hook_request())
     fetched["hookInstance"] = str(uuid.uuid4())
-    labs = resources_of(fetched["prefetch"].pop("labs"))
+    labs = resources_of(fetched["prefetch"].pop("observations"))
     fhir.get(LABS_URL, json=searchset(labs), match=[matchers.header_matcher(BEARER)])
     answered = client.post(SERVICE_URL, json=fetched)
     assert answered.status_code == 200
@@ -93,7 +101,7 @@ def run_everything(client, hook_request, fhir) -> list[dict[str, Any]]:
 
     failing = distinctive(hook_request())
     failing["hookInstance"] = str(uuid.uuid4())
-    del failing["prefetch"]["labs"]
+    del failing["prefetch"]["observations"]
     fhir.get(LABS_URL, status=503, body=f"upstream error for {PATIENT_ID}")
     assert client.post(SERVICE_URL, json=failing).status_code == 412
 

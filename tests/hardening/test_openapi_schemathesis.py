@@ -16,12 +16,15 @@ import pytest
 import schemathesis
 import yaml
 from flask import Flask
+from hook_settings import AS_OF, FHIR_BASE
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
+from schemathesis.specs.openapi.checks import (
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from cds import create_app
-from hook_settings import AS_OF, FHIR_BASE
 
 OPENAPI = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
 # Methods Flask adds to every route by itself; the document describes the others.

@@ -7,7 +7,6 @@ import io
 import json
 
 import pytest
-
 from hardening_support import diagnostics, error_code
 from hook_settings import SERVICE_URL
 
@@ -55,10 +54,10 @@ def test_body_the_json_parser_refuses_is_400(client, fhir, raw):
         (lambda b: b["fhirAuthorization"].update(token_type="MAC"), "token_type must be Bearer"),
         (lambda b: b["fhirAuthorization"].update(access_token=""), "access_token is required"),
         (lambda b: b.update(prefetch="labs"), "prefetch must be an object"),
-        (lambda b: b["prefetch"].update(labs=7), "prefetch 'labs' is not a FHIR resource"),
-        (lambda b: b["prefetch"].update(labs=[]), "prefetch 'labs' is not a FHIR resource"),
-        (lambda b: b["prefetch"].update(labs=True), "prefetch 'labs' is not a FHIR resource"),
-        (lambda b: b["prefetch"].update(labs={"resourceType": 7}), "prefetch 'labs' is not a FHIR resource"),
+        (lambda b: b["prefetch"].update(observations=7), "prefetch 'observations' is not a FHIR resource"),
+        (lambda b: b["prefetch"].update(observations=[]), "prefetch 'observations' is not a FHIR resource"),
+        (lambda b: b["prefetch"].update(observations=True), "prefetch 'observations' is not a FHIR resource"),
+        (lambda b: b["prefetch"].update(observations={"resourceType": 7}), "prefetch 'observations' is not a FHIR resource"),
         (lambda b: b["prefetch"]["patient"].pop("id"), "a Patient other than context.patientId"),
         (
             lambda b: b["prefetch"].update(conditions={"resourceType": "Condition", "id": "sle"}),

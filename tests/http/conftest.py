@@ -16,11 +16,10 @@ import pytest
 import responses
 from flask import Flask
 from flask.testing import FlaskClient
+from hook_settings import ACCESS_TOKEN, AS_OF, FHIR_BASE
 
 from cds import create_app
 from cds.demo.requests import demo_request
-
-from hook_settings import ACCESS_TOKEN, AS_OF, FHIR_BASE
 
 
 @pytest.fixture

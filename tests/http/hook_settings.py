@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from cds.record.templates import templates_for
+from cds.trials.loader import load_trials
+
 AS_OF = datetime.date(2026, 6, 15)
 FHIR_BASE = "https://ehr.example.org/fhir"
 ACCESS_TOKEN = "ehr-access-token-5f3c9a"
@@ -34,3 +37,14 @@ def searchset(resources: list[dict[str, Any]], next_url: str | None = None) -> d
 def resources_of(bundle: dict[str, Any]) -> list[dict[str, Any]]:
     """The resources in a Bundle's entries."""
     return [entry["resource"] for entry in bundle.get("entry", [])]
+
+
+OBSERVATIONS_KEY = "observations"
+
+
+def observations_url(patient_id: str = "demo-eligible") -> str:
+    """The Observation search the service makes: the published template, filled, on FHIR_BASE."""
+    trials = load_trials().values()
+    codes = frozenset().union(*(trial.observation_codes for trial in trials))
+    (template,) = [t for t in templates_for({"Observation"}, codes) if t.key == OBSERVATIONS_KEY]
+    return f"{FHIR_BASE}/{template.fill({'patientId': patient_id})}"

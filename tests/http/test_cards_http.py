@@ -6,12 +6,12 @@ import json
 
 import orjson
 import pytest
+from cds_invariants import assert_valid_card
 from click.testing import CliRunner
+from hook_settings import AS_OF, SERVICE_URL
 
 from cds.cli import main
 from cds.demo.requests import demo_resources
-from cds_invariants import assert_valid_card
-from hook_settings import AS_OF, SERVICE_URL
 
 
 @pytest.mark.parametrize(("name", "cards"), [("eligible", 1), ("ineligible", 0), ("washout", 1)])

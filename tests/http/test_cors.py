@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from hook_settings import SERVICE_URL
 
 SANDBOX = "https://sandbox.cds-hooks.org"

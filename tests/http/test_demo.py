@@ -9,14 +9,14 @@ import re
 
 import pytest
 from click.testing import CliRunner
-from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B import get_fhir_model_class
+from fhir.resources.R4B.bundle import Bundle
+from hook_settings import AS_OF, FHIR_BASE, SERVICE_URL, resources_of, searchset
+from tests_paths import README
 
 from cds.cli import main
 from cds.config import DEFAULTS
 from cds.demo.requests import demo_names, demo_request, demo_resources
-from hook_settings import AS_OF, FHIR_BASE, SERVICE_URL, resources_of, searchset
-from tests_paths import README
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 

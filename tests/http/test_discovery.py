@@ -27,8 +27,13 @@ def test_prefetch_covers_every_resource_type_the_trials_read(client):
     assert needed - {"Medication"} <= searched
     assert "Medication" not in needed or {"MedicationRequest", "MedicationStatement"} <= included
     assert prefetch["patient"] == "Patient/{{context.patientId}}"
-    assert prefetch["labs"] == "Observation?patient={{context.patientId}}&category=laboratory"
-    assert prefetch["bodyWeight"] == "Observation?patient={{context.patientId}}&code=http://loinc.org|29463-7"
+    observations, codes = prefetch["observations"].split("&code=")
+    assert observations == "Observation?patient={{context.patientId}}"
+    # Only the Observations the criteria read: every LOINC code of their analytes, no other.
+    asked = set(codes.split(","))
+    assert {"http://loinc.org|718-7", "http://loinc.org|59260-0", "http://loinc.org|2160-0", "http://loinc.org|29463-7"} <= asked
+    assert "http://loinc.org|33914-3" not in asked  # eGFR is not creatinine clearance
+    assert asked == {f"{s}|{c}" for t in load_trials().values() for s, c in t.observation_codes}
 
 
 def test_prefetch_templates_use_only_2_0_tokens(client):

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hook_settings import SERVICE_URL
 
 from cds.cli import main
 from cds.feedback.store import FeedbackStore, database_url
 from cds.feedback.validation import parse_feedback
-from hook_settings import SERVICE_URL
 
 FEEDBACK_URL = SERVICE_URL + "/feedback"
 ALREADY_SCREENED = {"system": "urn:trialcds:override-reason", "code": "already-screened", "display": "Already screened"}

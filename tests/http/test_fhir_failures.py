@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import pytest
 import requests
+from hook_settings import (
+    FHIR_BASE,
+    SERVICE_URL,
+    observations_url,
+    resources_of,
+    searchset,
+)
 
-from hook_settings import FHIR_BASE, SERVICE_URL, resources_of, searchset
-
-LABS_URL = f"{FHIR_BASE}/Observation?patient=demo-eligible&category=laboratory"
+LABS_URL = observations_url()
 PAGE_2 = f"{FHIR_BASE}?_getpages=abc&_page=2"
 
 
@@ -23,24 +28,24 @@ def diagnostics(response) -> str:
 @pytest.fixture
 def labs_not_prefetched(hook_request):
     body = hook_request()
-    labs = resources_of(body["prefetch"].pop("labs"))
+    labs = resources_of(body["prefetch"].pop("observations"))
     return body, labs
 
 
 def test_no_fhir_server_to_fetch_from(client, hook_request, fhir):
     body = hook_request()
     del body["fhirServer"], body["fhirAuthorization"]
-    del body["prefetch"]["labs"], body["prefetch"]["conditions"]
+    del body["prefetch"]["observations"], body["prefetch"]["conditions"]
     response = client.post(SERVICE_URL, json=body)
     assert response.status_code == 412
     text = diagnostics(response)
-    assert "prefetch 'labs'" in text and "prefetch 'conditions'" in text and "no fhirServer" in text
+    assert "prefetch 'observations'" in text and "prefetch 'conditions'" in text and "no fhirServer" in text
 
 
 def test_fhir_server_not_on_allow_list_gets_no_request(client, hook_request, fhir):
     body, _ = hook_request(), None
     body["fhirServer"] = "https://other-ehr.example.com/fhir"
-    del body["prefetch"]["labs"]
+    del body["prefetch"]["observations"]
     response = client.post(SERVICE_URL, json=body)
     assert response.status_code == 412
     assert "allow-list" in diagnostics(response)
@@ -152,19 +157,19 @@ def test_prefetch_without_a_patient(client, hook_request, fhir):
 
 def test_every_failure_is_listed(client, hook_request, fhir):
     body = hook_request()
-    del body["prefetch"]["labs"], body["prefetch"]["procedures"]
+    del body["prefetch"]["observations"], body["prefetch"]["procedures"]
     fhir.get(LABS_URL, status=503)
     fhir.get(f"{FHIR_BASE}/Procedure?patient=demo-eligible", status=403)
     text = diagnostics(client.post(SERVICE_URL, json=body))
-    assert "prefetch 'labs'" in text and "prefetch 'procedures'" in text
+    assert "prefetch 'observations'" in text and "prefetch 'procedures'" in text
 
 
 def test_paged_prefetch_without_a_fhir_server_is_incomplete(client, hook_request, fhir):
     body = hook_request()
     del body["fhirServer"], body["fhirAuthorization"]
-    labs = resources_of(body["prefetch"]["labs"])
-    body["prefetch"]["labs"] = searchset(labs[:4], next_url=PAGE_2)
+    labs = resources_of(body["prefetch"]["observations"])
+    body["prefetch"]["observations"] = searchset(labs[:4], next_url=PAGE_2)
     response = client.post(SERVICE_URL, json=body)
     assert response.status_code == 412
-    assert "prefetch 'labs'" in diagnostics(response) and "no fhirServer" in diagnostics(response)
+    assert "prefetch 'observations'" in diagnostics(response) and "no fhirServer" in diagnostics(response)
     assert len(fhir.calls) == 0

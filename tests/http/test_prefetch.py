@@ -9,11 +9,18 @@ import threading
 
 import pytest
 import responses
+from hook_settings import (
+    ACCESS_TOKEN,
+    BEARER,
+    FHIR_BASE,
+    SERVICE_URL,
+    observations_url,
+    resources_of,
+    searchset,
+)
 from responses import matchers
 
-from hook_settings import ACCESS_TOKEN, BEARER, FHIR_BASE, SERVICE_URL, resources_of, searchset
-
-LABS_URL = f"{FHIR_BASE}/Observation?patient=demo-eligible&category=laboratory"
+LABS_URL = observations_url()
 OPERATION_OUTCOME = {
     "resourceType": "OperationOutcome",
     "issue": [{"severity": "error", "code": "timeout", "diagnostics": "query timed out"}],
@@ -40,7 +47,7 @@ def test_full_prefetch_makes_no_fhir_call(full_prefetch_evaluation):
 
 def test_absent_key_is_fetched_with_the_bearer_token(client, hook_request, fhir, full_prefetch_evaluation):
     body = hook_request()
-    labs = body["prefetch"].pop("labs")
+    labs = body["prefetch"].pop("observations")
     fhir.get(LABS_URL, json=searchset(resources_of(labs)), match=[matchers.header_matcher(BEARER)])
     response = client.post(SERVICE_URL, json=body)
     assert response.status_code == 200
@@ -86,18 +93,18 @@ def test_null_key_means_no_data_and_is_not_fetched(client, hook_request, fhir):
 
 def test_operation_outcome_counts_as_missing_and_is_not_refetched(client, hook_request, fhir):
     body = hook_request()
-    body["prefetch"]["labs"] = OPERATION_OUTCOME
+    body["prefetch"]["observations"] = OPERATION_OUTCOME
     response = client.post(SERVICE_URL, json=body)
     assert response.status_code == 412
     assert len(fhir.calls) == 0
-    assert "prefetch 'labs'" in response.get_data(as_text=True)
+    assert "prefetch 'observations'" in response.get_data(as_text=True)
 
 
 def test_paged_prefetch_bundle_is_followed_with_the_token(client, hook_request, fhir, full_prefetch_evaluation):
     body = hook_request()
-    labs = resources_of(body["prefetch"]["labs"])
+    labs = resources_of(body["prefetch"]["observations"])
     page_2 = f"{FHIR_BASE}?_getpages=abc&_page=2"
-    body["prefetch"]["labs"] = searchset(labs[:4], next_url=page_2)
+    body["prefetch"]["observations"] = searchset(labs[:4], next_url=page_2)
     fhir.get(page_2, json=searchset(labs[4:]), match=[matchers.header_matcher(BEARER)])
     response = client.post(SERVICE_URL, json=body)
     assert response.status_code == 200
@@ -107,7 +114,7 @@ def test_paged_prefetch_bundle_is_followed_with_the_token(client, hook_request, 
 
 def test_paged_fetched_search_is_followed_to_the_last_page(client, hook_request, fhir, full_prefetch_evaluation):
     body = hook_request()
-    labs = resources_of(body["prefetch"].pop("labs"))
+    labs = resources_of(body["prefetch"].pop("observations"))
     pages = [f"{FHIR_BASE}?_getpages=abc&_page={n}" for n in (2, 3)]
     fhir.get(LABS_URL, json=searchset(labs[:3], next_url=pages[0]), match=[matchers.header_matcher(BEARER)])
     fhir.get(pages[0], json=searchset(labs[3:6], next_url=pages[1]), match=[matchers.header_matcher(BEARER)])
@@ -120,8 +127,8 @@ def test_paged_fetched_search_is_followed_to_the_last_page(client, hook_request,
 
 def test_next_link_to_another_host_is_not_followed(client, hook_request, fhir):
     body = hook_request()
-    labs = resources_of(body["prefetch"]["labs"])
-    body["prefetch"]["labs"] = searchset(labs[:4], next_url="https://attacker.example.net/fhir?page=2")
+    labs = resources_of(body["prefetch"]["observations"])
+    body["prefetch"]["observations"] = searchset(labs[:4], next_url="https://attacker.example.net/fhir?page=2")
     response = client.post(SERVICE_URL, json=body)
     assert response.status_code == 412
     assert len(fhir.calls) == 0
@@ -130,8 +137,8 @@ def test_next_link_to_another_host_is_not_followed(client, hook_request, fhir):
 
 def test_token_is_sent_only_to_fhir_server_and_never_logged(client, hook_request, fhir, caplog):
     body = hook_request()
-    body["prefetch"].pop("labs")
-    labs = resources_of(hook_request()["prefetch"]["labs"])
+    body["prefetch"].pop("observations")
+    labs = resources_of(hook_request()["prefetch"]["observations"])
     fhir.get(LABS_URL, json=searchset(labs), match=[matchers.header_matcher(BEARER)])
     with caplog.at_level(logging.DEBUG):
         response = client.post(SERVICE_URL, json=body)
@@ -146,7 +153,7 @@ def test_token_is_sent_only_to_fhir_server_and_never_logged(client, hook_request
 
 def test_unauthenticated_callbacks_are_allowed_only_when_configured(make_app, hook_request, fhir):
     body = hook_request(with_token=False)
-    labs = resources_of(body["prefetch"].pop("labs"))
+    labs = resources_of(body["prefetch"].pop("observations"))
     fhir.get(LABS_URL, json=searchset(labs))
     assert make_app().test_client().post(SERVICE_URL, json=body).status_code == 412
     assert len(fhir.calls) == 0
@@ -157,7 +164,7 @@ def test_unauthenticated_callbacks_are_allowed_only_when_configured(make_app, ho
 
 def test_fetches_run_concurrently(client, hook_request, fhir):
     body = hook_request()
-    labs = resources_of(body["prefetch"].pop("labs"))
+    labs = resources_of(body["prefetch"].pop("observations"))
     conditions = resources_of(body["prefetch"].pop("conditions"))
     # Each answer waits for the other request to arrive: only concurrent fetches get through.
     both_arrived = threading.Barrier(2, timeout=30)

@@ -8,12 +8,12 @@ import re
 
 import pytest
 from click.testing import CliRunner
+from hook_settings import SERVICE_URL
 
 from cds.cli import main
 from cds.commands import serve as serve_module
 from cds.config import ConfigError
 from cds.log import JsonLineFormatter
-from hook_settings import SERVICE_URL
 
 
 def test_pinned_evaluation_date_is_warned_about(make_app, caplog):

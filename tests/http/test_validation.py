@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from hook_settings import SERVICE_URL
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from hook_settings import SERVICE_URL
 
 
 def problem(response) -> str:
@@ -31,12 +30,12 @@ def problem(response) -> str:
         (lambda b: b.pop("fhirServer"), "fhirAuthorization requires fhirServer"),
         (lambda b: b["fhirAuthorization"].pop("access_token"), "access_token is required"),
         (lambda b: b.update(prefetch=[]), "prefetch must be an object"),
-        (lambda b: b["prefetch"].update(labs="Observation/1"), "prefetch 'labs' is not a FHIR resource"),
-        (lambda b: b["prefetch"].update(labs={"entry": []}), "prefetch 'labs' is not a FHIR resource"),
+        (lambda b: b["prefetch"].update(observations="Observation/1"), "prefetch 'observations' is not a FHIR resource"),
+        (lambda b: b["prefetch"].update(observations={"entry": []}), "prefetch 'observations' is not a FHIR resource"),
         (lambda b: b["prefetch"]["patient"].update(id="someone-else"), "a Patient other than context.patientId"),
         (
-            lambda b: b["prefetch"].update(labs={"resourceType": "Patient", "id": "demo-eligible"}),
-            "prefetch 'labs' holds a Patient; expected a Bundle",
+            lambda b: b["prefetch"].update(observations={"resourceType": "Patient", "id": "demo-eligible"}),
+            "prefetch 'observations' holds a Patient; expected a Bundle",
         ),
     ],
 )

@@ -69,6 +69,10 @@ class LabThresholdParams(Params):
     lookback_days: int = 90
     when_no_code: str | None = None
 
+    def analytes_read(self) -> frozenset[str]:
+        """The analyte compared."""
+        return frozenset({self.analyte})
+
 
 @kind("lab_threshold", LabThresholdParams, reads=("Observation",))
 def lab_threshold(params: LabThresholdParams, ctx: EvaluationContext) -> Outcome:
@@ -120,6 +124,10 @@ class LabUlnParams(Params):
     default_uln: DefaultUln
     lookback_days: int = 90
 
+    def analytes_read(self) -> frozenset[str]:
+        """The analyte compared with its ULN."""
+        return frozenset({self.analyte})
+
 
 @kind("lab_uln_ratio", LabUlnParams, reads=("Observation",))
 def lab_uln_ratio(params: LabUlnParams, ctx: EvaluationContext) -> Outcome:
@@ -165,6 +173,10 @@ class ClearanceParams(Params):
     weight_lookback_days: int = 365
     female_factor: Decimal
     formula_source: str
+
+    def analytes_read(self) -> frozenset[str]:
+        """Measured clearance, and the inputs of the estimate."""
+        return frozenset({self.measured, self.serum_creatinine, self.weight})
 
 
 @kind("creatinine_clearance", ClearanceParams, reads=("Observation", "Patient"))
@@ -240,6 +252,10 @@ class SerologyParams(Params):
     within_days: int | None = None
     titer_positive_at: dict[str, Decimal] = {}
     quantity_means_detected: bool = False
+
+    def analytes_read(self) -> frozenset[str]:
+        """Every analyte whose results are read."""
+        return frozenset(self.analytes)
 
 
 @kind("serology", SerologyParams, reads=("Observation",))

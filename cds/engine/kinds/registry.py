@@ -21,6 +21,10 @@ class Params(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    def analytes_read(self) -> frozenset[str]:
+        """The lab analytes this part reads (what the service must ask the EHR for)."""
+        return frozenset()
+
 
 P = TypeVar("P", bound=Params)
 
