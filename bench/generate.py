@@ -270,7 +270,8 @@ def _matches(template: PrefetchTemplate, resource: Resource) -> bool:
     """Whether a FHIR server would return `resource` for the template's search.
 
     Only the parameters the published templates use besides `patient` are read:
-    `category` and `code` (token `system|code`), and `_include` targets by type.
+    `category` and `code` (token `system|code`, a comma separating values that are OR-ed,
+    as FHIR search defines), and `_include` targets by type.
     """
     if resource["resourceType"] not in template.resource_types:
         return False
@@ -282,7 +283,7 @@ def _matches(template: PrefetchTemplate, resource: Resource) -> bool:
             concepts = concepts if isinstance(concepts, list) else [concepts]
             tokens = {c["code"] for concept in concepts for c in concept["coding"]}
             tokens |= {f"{c['system']}|{c['code']}" for concept in concepts for c in concept["coding"]}
-            if value not in tokens:
+            if tokens.isdisjoint(value.split(",")):
                 return False
     return True
 

@@ -9,15 +9,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 from fhir_mappings.codes import SYSTEM_BY_ALIAS, UCUM
 from fhir_mappings.coding import Coding, codings_of
-from fhir_mappings.readable import MalformedResourceError, Unreadable, element, read_each, reference_of, status_of
+from fhir_mappings.readable import (
+    READ_ERRORS,
+    MalformedResourceError,
+    Unreadable,
+    element,
+    read_each,
+    reference_of,
+    status_of,
+)
 from fhir_mappings.dates import calendar_date
 from fhir_mappings.terminology import read_yaml
 from fhir_mappings.units import Equivalence, UnitError, convert
@@ -82,14 +90,13 @@ def _unit_of(quantity: dict[str, Any]) -> str | None:
 
 
 @dataclass(frozen=True)
-class LabResult:
-    """One usable-or-not result of one analyte, as the criteria read it."""
+class LabValue:
+    """What a result says: its value[x], reference range and interpretation.
 
-    analyte: str
-    reference: str
-    code: str
-    day: date | None
-    timestamp: str
+    `problem` is set when the JSON of these elements cannot be read; the result then has
+    no value, and the criteria that need it say so.
+    """
+
     quantity: Decimal | None = None
     comparator: str | None = None
     unit: str | None = None
@@ -100,12 +107,97 @@ class LabResult:
     text: str | None = None
     titer: Decimal | None = None
     titer_comparator: str | None = None
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class LabResult:
+    """One result of one analyte, as the criteria read it.
+
+    Which analyte, which resource and which day are read when the record is extracted;
+    the value is read the first time a criterion asks for it. Most results of a long
+    record are only ever compared by date (the criteria read the most recent one in a
+    window), so their values are never parsed (docs/performance.md).
+    """
+
+    analyte: str
+    reference: str
+    code: str
+    day: date | None
+    timestamp: str
+    source: dict[str, Any] = field(repr=False, compare=False)
+    part: dict[str, Any] = field(repr=False, compare=False)
+
+    @cached_property
+    def value(self) -> LabValue:
+        """The parsed value (a `LabValue` with `problem` set when it cannot be read)."""
+        try:
+            return _value_of(self.source, self.part)
+        except READ_ERRORS as exc:
+            return LabValue(problem=f"{self.reference} could not be read ({type(exc).__name__})")
+
+    @property
+    def quantity(self) -> Decimal | None:
+        """valueQuantity.value (not a titer)."""
+        return self.value.quantity
+
+    @property
+    def comparator(self) -> str | None:
+        """valueQuantity.comparator ("<", ">" ...)."""
+        return self.value.comparator
+
+    @property
+    def unit(self) -> str | None:
+        """The quantity's UCUM code (or unit text)."""
+        return self.value.unit
+
+    @property
+    def ref_high(self) -> Decimal | None:
+        """referenceRange.high, the lab's upper limit of normal."""
+        return self.value.ref_high
+
+    @property
+    def ref_high_unit(self) -> str | None:
+        """The unit of referenceRange.high."""
+        return self.value.ref_high_unit
+
+    @property
+    def interpretations(self) -> frozenset[str]:
+        """Interpretation codes, upper-case (POS, NEG, H ...)."""
+        return self.value.interpretations
+
+    @property
+    def value_codings(self) -> tuple[Coding, ...]:
+        """valueCodeableConcept codings."""
+        return self.value.value_codings
+
+    @property
+    def text(self) -> str | None:
+        """valueString, or the text of a valueCodeableConcept without codings."""
+        return self.value.text
+
+    @property
+    def titer(self) -> Decimal | None:
+        """A titer's denominator (1:160 gives 160)."""
+        return self.value.titer
+
+    @property
+    def titer_comparator(self) -> str | None:
+        """"<" or ">" before a titer."""
+        return self.value.titer_comparator
+
+    @property
+    def problem(self) -> str | None:
+        """Why the value could not be read, if it could not."""
+        return self.value.problem
 
     def in_unit(self, unit: str) -> Decimal:
         """The quantity in `unit`.
 
-        :raise UnitError: no quantity, or its unit cannot be converted to `unit`.
+        :raise UnitError: no readable quantity, or its unit cannot be converted to `unit`.
         """
+        if self.problem:
+            raise UnitError(self.problem)
         if self.quantity is None:
             raise UnitError(f"{self.describe()} has no numeric value")
         known = analytes().get(self.analyte)
@@ -113,6 +205,8 @@ class LabResult:
 
     def describe(self) -> str:
         """The value as a clinician reads it: "84 g/L", "1:160", "positive"."""
+        if self.problem:
+            return "unreadable value"
         if self.quantity is not None:
             text = f"{self.comparator or ''}{self.quantity.normalize():f}"
             return f"{text} {self.unit}" if self.unit else text
@@ -137,22 +231,29 @@ def _titer(value: Any) -> tuple[Decimal | None, str | None]:
 
 
 def _result(analyte: str, resource: dict[str, Any], part: dict[str, Any], code: Coding) -> LabResult:
-    """Read the value[x], reference range and interpretation of an Observation or component."""
+    """The result's analyte, resource and day; its value is read later, when asked for."""
     effective = (
         resource.get("effectiveDateTime")
-        or (resource.get("effectivePeriod") or {}).get("start")
+        or (element(resource, "effectivePeriod", dict) or {}).get("start")
         or resource.get("effectiveInstant")
         or resource.get("issued")
     )
-    fields: dict[str, Any] = {
-        "analyte": analyte,
-        "reference": reference_of(resource),
-        "code": code.token,
-        "day": calendar_date(effective),
-        "timestamp": effective if isinstance(effective, str) else "",
-    }
-    quantity = part.get("valueQuantity")
-    if isinstance(quantity, dict):
+    return LabResult(
+        analyte=analyte,
+        reference=reference_of(resource),
+        code=code.token,
+        day=calendar_date(effective),
+        timestamp=effective if isinstance(effective, str) else "",
+        source=resource,
+        part=part,
+    )
+
+
+def _value_of(resource: dict[str, Any], part: dict[str, Any]) -> LabValue:
+    """Read the value[x], reference range and interpretation of an Observation or component."""
+    fields: dict[str, Any] = {}
+    quantity = element(part, "valueQuantity", dict)
+    if quantity is not None:
         unit = _unit_of(quantity)
         if unit and "titer" in unit.lower():
             fields["titer"] = _decimal(quantity.get("value"))
@@ -161,29 +262,31 @@ def _result(analyte: str, resource: dict[str, Any], part: dict[str, Any], code: 
             fields["quantity"] = _decimal(quantity.get("value"))
             fields["comparator"] = quantity.get("comparator")
             fields["unit"] = unit
-    ratio = part.get("valueRatio")
-    if isinstance(ratio, dict):
+    ratio = element(part, "valueRatio", dict)
+    if ratio is not None:
         numerator = _decimal((ratio.get("numerator") or {}).get("value"))
         denominator = _decimal((ratio.get("denominator") or {}).get("value"))
         if numerator == 1 and denominator:
             fields["titer"] = denominator
-    if isinstance(part.get("valueString"), str):
-        fields["text"] = part["valueString"].strip()
-        fields["titer"], fields["titer_comparator"] = _titer(part["valueString"])
-    fields["value_codings"] = codings_of(part.get("valueCodeableConcept"))
-    if not fields["value_codings"] and isinstance(part.get("valueCodeableConcept"), dict):
-        fields["text"] = part["valueCodeableConcept"].get("text")
+    value_string = element(part, "valueString", str)
+    if value_string is not None:
+        fields["text"] = value_string.strip()
+        fields["titer"], fields["titer_comparator"] = _titer(value_string)
+    concept = element(part, "valueCodeableConcept", dict)
+    fields["value_codings"] = codings_of(concept)
+    if not fields["value_codings"] and concept is not None:
+        fields["text"] = element(concept, "text", str)
     interpretations = set()
-    for concept in part.get("interpretation") or resource.get("interpretation") or []:
-        interpretations.update(c.code.upper() for c in codings_of(concept))
+    for item in element(part, "interpretation", list) or element(resource, "interpretation", list) or []:
+        interpretations.update(c.code.upper() for c in codings_of(item))
     fields["interpretations"] = frozenset(interpretations)
-    for rng in part.get("referenceRange") or []:
+    for rng in element(part, "referenceRange", list) or []:
         high = rng.get("high") if isinstance(rng, dict) else None
         if isinstance(high, dict) and _decimal(high.get("value")) is not None:
             fields["ref_high"] = _decimal(high.get("value"))
             fields["ref_high_unit"] = _unit_of(high) or fields.get("unit")
             break
-    return LabResult(**fields)
+    return LabValue(**fields)
 
 
 def _may_match(concept: Any, known_codes: frozenset[str]) -> bool:

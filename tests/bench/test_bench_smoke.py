@@ -45,7 +45,26 @@ def test_generation_is_deterministic() -> None:
     assert generate_patient(100, AS_OF, seed=3) != generate_patient(100, AS_OF, seed=4)
 
 
-def test_full_prefetch_carries_every_resource(patient: list[dict]) -> None:
+def test_full_prefetch_carries_every_resource_the_criteria_read(patient: list[dict]) -> None:
+    """The published templates ask for the Observations the criteria read; the full prefetch
+    carries exactly those, and evaluates as the whole record does."""
+    (trial,) = load_trials().values()
+    templates = load_templates(trial.observation_codes)
+    prefetch = prefetch_for(templates, patient)
+    carried = [prefetch["patient"]] + [
+        entry["resource"] for value in prefetch.values() if value["resourceType"] == "Bundle" for entry in value["entry"]
+    ]
+    read_codes = {f"{system}|{code}" for system, code in trial.observation_codes}
+    observations = [r for r in patient if r["resourceType"] == "Observation"]
+    wanted = [r for r in observations if any(f"{c['system']}|{c['code']}" in read_codes for c in r["code"]["coding"])]
+    assert 0 < len(wanted) < len(observations)
+    expected = [r for r in patient if r["resourceType"] != "Observation"] + wanted
+    assert {(r["resourceType"], r["id"]) for r in carried} == {(r["resourceType"], r["id"]) for r in expected}
+    whole = evaluate_trial(PatientRecord.from_resources(patient), trial, AS_OF).to_json()
+    assert evaluate_trial(PatientRecord.from_resources(carried), trial, AS_OF).to_json() == whole
+
+
+def test_templates_without_a_code_filter_carry_every_resource(patient: list[dict]) -> None:
     prefetch = prefetch_for(load_templates(), patient)
     carried = [prefetch["patient"]] + [
         entry["resource"] for value in prefetch.values() if value["resourceType"] == "Bundle" for entry in value["entry"]

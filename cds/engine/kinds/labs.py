@@ -286,6 +286,9 @@ def serology(params: SerologyParams, ctx: EvaluationContext) -> Outcome:
     if positives:
         shown = ", ".join(f"{r.describe()} on {r.day}" for r in positives[-3:])
         return Outcome(Tri.MET, f"{params.label} positive{span}: {shown}", tuple(evidence_of(r) for r in positives))
+    unreadable = [r for r in results if r.problem]
+    if negatives and unreadable:
+        return Outcome(Tri.UNKNOWN, f"{params.label} negative{span} except unreadable result(s): {unreadable[-1].problem}", tuple(evidence_of(r) for r in unreadable[-3:]))
     if negatives:
         return Outcome(Tri.NOT_MET, f"{params.label} negative{span} ({len(negatives)} result(s), none positive)", tuple(evidence_of(r) for r in negatives[-3:]))
     return Outcome(Tri.UNKNOWN, f"{params.label} results{span} are neither positive nor negative", tuple(evidence_of(r) for r in results[-3:]))

@@ -45,3 +45,20 @@ def test_an_immunization_with_a_malformed_vaccine_code_keeps_e8_open() -> None:
     e8 = criterion(evaluate(broken), "E8")
     assert e8["status"] == "unknown"
     assert "Immunization/broken-vaccine" in e8["reason"]
+
+
+def test_a_result_whose_value_cannot_be_read_makes_the_lab_part_unknown() -> None:
+    broken = observation(HEMOGLOBIN, 7.0, "g/dL", on=days_before(5), id="broken-value")
+    broken["valueQuantity"] = [7.0]  # a list where FHIR has a Quantity
+    e34 = criterion(evaluate(broken), "E3.4")
+    assert e34["status"] == "unknown"
+    assert "Observation/broken-value could not be read" in e34["reason"]
+
+
+def test_an_unreadable_ana_keeps_i5_open_beside_negative_results() -> None:
+    negative = observation("8061-4", interpretation="NEG", on="2021-01-01")
+    broken = observation("8061-4", interpretation="POS", on="2022-01-01", id="broken-ana")
+    broken["interpretation"] = {"coding": "POS"}  # an object where FHIR has a list
+    i5 = criterion(evaluate(negative, broken), "I5")
+    assert i5["status"] == "unknown"
+    assert "Observation/broken-ana" in i5["reason"]
