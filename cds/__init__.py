@@ -16,12 +16,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from cds.cards import CardOptions
     from cds.feedback.store import FeedbackStore, database_url
     from cds.http import cors, routes
+    from cds.http.json_provider import OrjsonProvider
     from cds.http.service import TrialEligibilityService
     from cds.log import configure_logging
     from cds.record.prefetch import CallbackPolicy
     from cds.trials.loader import load_trials
 
     app = Flask(__name__, instance_relative_config=True)
+    app.json = OrjsonProvider(app)
     app.config.from_mapping(config.DEFAULTS)
     if test_config is None:
         app.config.from_prefixed_env("TRIALCDS")
