@@ -10,12 +10,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from fhir_mappings.coding import codings_of, concept_text
-from fhir_mappings.readable import Unreadable, element, read_each, reference_of
+from fhir_mappings.coding import codings_of, concept_text, verification_ignored
 from fhir_mappings.dates import calendar_date
 from fhir_mappings.drugs import drug_catalog
-
-IGNORED_VERIFICATION = frozenset({"refuted", "entered-in-error"})
+from fhir_mappings.readable import Unreadable, element, read_each, reference_of
 
 
 @dataclass(frozen=True)
@@ -31,8 +29,7 @@ class AllergyFact:
 
 
 def _allergy(resource: dict[str, Any]) -> list[AllergyFact]:
-    status = codings_of(resource.get("verificationStatus"))
-    if status and status[0].code in IGNORED_VERIFICATION:
+    if verification_ignored(resource):
         return []
     reactions = element(resource, "reaction", list) or []
     concepts = [resource.get("code")] + [x.get("substance") for x in reactions]

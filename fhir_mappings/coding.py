@@ -40,6 +40,21 @@ def codings_of(concept: Any) -> tuple[Coding, ...]:
     return tuple(found)
 
 
+# verificationStatus codes that mean the record must not count (criteria ground rules).
+IGNORED_VERIFICATION = frozenset({"refuted", "entered-in-error"})
+
+
+def first_code(concept: Any) -> str | None:
+    """The code of a CodeableConcept's first coding (a status such as clinicalStatus)."""
+    codes = codings_of(concept)
+    return codes[0].code if codes else None
+
+
+def verification_ignored(resource: dict[str, Any]) -> bool:
+    """Whether the resource is refuted or entered in error, so no criterion may count it."""
+    return first_code(resource.get("verificationStatus")) in IGNORED_VERIFICATION
+
+
 def concept_text(concept: Any) -> str:
     """Human text of a CodeableConcept: its text, else the displays of its codings."""
     if concept is None:

@@ -11,11 +11,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from fhir_mappings.coding import Coding, codings_of
-from fhir_mappings.readable import Unreadable, element, read_each, reference_of
+from fhir_mappings.coding import Coding, codings_of, first_code, verification_ignored
 from fhir_mappings.dates import calendar_date
+from fhir_mappings.readable import Unreadable, element, read_each, reference_of
 
-IGNORED_VERIFICATION = frozenset({"refuted", "entered-in-error"})
 ACTIVE_STATUSES = frozenset({"active", "recurrence", "relapse"})
 
 
@@ -44,14 +43,9 @@ class ConditionFact:
         return self.onset or self.recorded
 
 
-def _status_code(concept: Any) -> str | None:
-    codes = codings_of(concept)
-    return codes[0].code if codes else None
-
-
 def _condition(resource: dict[str, Any]) -> list[ConditionFact]:
     """The Condition as a fact; none if it is refuted or entered in error."""
-    if _status_code(resource.get("verificationStatus")) in IGNORED_VERIFICATION:
+    if verification_ignored(resource):
         return []
     onset_period = element(resource, "onsetPeriod", dict) or {}
     abatement_period = element(resource, "abatementPeriod", dict) or {}
@@ -62,7 +56,7 @@ def _condition(resource: dict[str, Any]) -> list[ConditionFact]:
     fact = ConditionFact(
         reference=reference_of(resource),
         codings=codings_of(resource.get("code")),
-        clinical_status=_status_code(resource.get("clinicalStatus")),
+        clinical_status=first_code(resource.get("clinicalStatus")),
         onset=calendar_date(resource.get("onsetDateTime")) or calendar_date(onset_period.get("start")),
         recorded=calendar_date(resource.get("recordedDate")),
         abatement=abatement,

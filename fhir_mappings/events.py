@@ -12,8 +12,14 @@ from datetime import date
 from typing import Any
 
 from fhir_mappings.coding import Coding, codings_of
-from fhir_mappings.readable import Unreadable, element, read_each, reference_of, status_of
 from fhir_mappings.dates import calendar_date
+from fhir_mappings.readable import (
+    Unreadable,
+    element,
+    read_each,
+    reference_of,
+    status_of,
+)
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,15 @@ from fhir_mappings.allergies import AllergyFact, extract_allergies
 from fhir_mappings.conditions import ConditionFact, extract_conditions
 from fhir_mappings.events import CodedEvent, extract_immunizations, extract_procedures
 from fhir_mappings.labs import LabResult, analytes, extract_lab_results
-from fhir_mappings.medications import Exposure, counts_as_taken, extract_exposures
-from fhir_mappings.readable import Unreadable, read_each
+from fhir_mappings.medications import (
+    MEDICATION_RECORD_TYPES,
+    Exposure,
+    counts_as_taken,
+    extract_exposures,
+)
 from fhir_mappings.patient import Demographics, extract_demographics
+from fhir_mappings.readable import Unreadable, read_each
 from fhir_mappings.record import PatientRecord
-
-MEDICATION_TYPES = ("MedicationStatement", "MedicationRequest", "MedicationAdministration")
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,7 @@ def extract_facts(
     local_analytes = local_analytes or {}
     local_codes = {code: name for name, codes in local_analytes.items() for code in codes}
     medications = {f"Medication/{m.get('id')}": m for m in record.of_type("Medication")}
-    med_records = [r for t in MEDICATION_TYPES for r in record.of_type(t)]
+    med_records = [r for t in MEDICATION_RECORD_TYPES for r in record.of_type(t)]
     labs, bad_labs = extract_lab_results(record.of_type("Observation"), local_codes)
     conditions, bad_conditions = extract_conditions(record.of_type("Condition"))
     exposures, bad_medications = extract_exposures(med_records, medications)

@@ -17,6 +17,7 @@ from typing import Any
 
 from fhir_mappings.codes import SYSTEM_BY_ALIAS, UCUM
 from fhir_mappings.coding import Coding, codings_of
+from fhir_mappings.dates import calendar_date
 from fhir_mappings.readable import (
     READ_ERRORS,
     MalformedResourceError,
@@ -26,7 +27,6 @@ from fhir_mappings.readable import (
     reference_of,
     status_of,
 )
-from fhir_mappings.dates import calendar_date
 from fhir_mappings.terminology import read_yaml
 from fhir_mappings.units import Equivalence, UnitError, convert
 

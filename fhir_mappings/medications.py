@@ -18,12 +18,20 @@ from functools import cache
 from typing import Any
 
 from fhir_mappings.coding import Coding, codings_of, concept_text
-from fhir_mappings.readable import Unreadable, element, read_each, reference_of, status_of
 from fhir_mappings.dates import calendar_date
 from fhir_mappings.drugs import DrugCatalog, drug_catalog
+from fhir_mappings.readable import (
+    Unreadable,
+    element,
+    read_each,
+    reference_of,
+    status_of,
+)
 from fhir_mappings.terminology import read_yaml
 from fhir_mappings.units import UnitError, convert
 
+# The resource types that record a patient taking (or being prescribed) a drug.
+MEDICATION_RECORD_TYPES = ("MedicationStatement", "MedicationRequest", "MedicationAdministration")
 IGNORED_STATUSES = frozenset({"entered-in-error", "not-taken", "not-done", "cancelled", "draft"})
 ONGOING_REQUEST_STATUSES = frozenset({"active", "on-hold"})
 STRENGTH_MG = re.compile(r"(\d+(?:\.\d+)?)\s*mg\b(?!\s*/)", re.IGNORECASE)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -96,8 +96,6 @@ def evaluate_criteria(trial: Trial, facts: Facts, as_of: date) -> tuple[Criterio
     results = []
     for criterion in trial.criteria:
         outcome = evaluate_node(criterion.logic, ctx)
-        result = CriterionResult(criterion, outcome.status, outcome.reason, outcome.evidence, None)
-        if result.blocks:
-            result = CriterionResult(criterion, outcome.status, outcome.reason, outcome.evidence, outcome.clears_on)
-        results.append(result)
+        result = CriterionResult(criterion, outcome.status, outcome.reason, outcome.evidence, outcome.clears_on)
+        results.append(result if result.blocks else replace(result, clears_on=None))
     return tuple(results)

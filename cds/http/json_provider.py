@@ -6,9 +6,8 @@ serializes it several times faster than the standard library (docs/performance.m
 
 from __future__ import annotations
 
-from typing import Any
-
 import json
+from typing import Any
 
 import orjson
 from flask.json.provider import JSONProvider

@@ -19,7 +19,13 @@ from typing import Any
 
 from cds.config import normalize_base_url
 from cds.errors import InvalidHookRequestError, PrefetchUnavailableError
-from cds.record.fhir_client import FetchLimits, FhirClient, FhirFetchError, bundle_resources, next_link
+from cds.record.fhir_client import (
+    FetchLimits,
+    FhirClient,
+    FhirFetchError,
+    bundle_resources,
+    next_link,
+)
 from cds.record.templates import PrefetchTemplate
 
 Resource = dict[str, Any]

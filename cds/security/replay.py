@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import os
 
-from sqlalchemy import BigInteger, Column, Engine, MetaData, String, Table, delete, insert, update
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Engine,
+    MetaData,
+    String,
+    Table,
+    delete,
+    insert,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.schema import CreateIndex, CreateTable
 

@@ -13,9 +13,9 @@ from cds.engine.logic import Tri
 from cds.engine.outcome import Evidence, Outcome
 from fhir_mappings.dates import add_months
 from fhir_mappings.drugs import drug_catalog
-from fhir_mappings.medications import Exposure, merge_exposures
+from fhir_mappings.medications import MEDICATION_RECORD_TYPES, Exposure, merge_exposures
 
-MEDICATION_TYPES = ("MedicationStatement", "MedicationRequest", "MedicationAdministration", "Medication")
+MEDICATION_TYPES = (*MEDICATION_RECORD_TYPES, "Medication")
 
 
 def _in_groups(exposures: Iterable[Exposure], groups: list[str], systemic_only: bool = False) -> list[Exposure]:
