@@ -16,6 +16,7 @@ from functools import cache
 from importlib import resources
 from typing import Any, Protocol
 
+import orjson
 import yaml
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
@@ -119,25 +120,48 @@ def _soon_detail(evaluation: Evaluation) -> str:
     return "\n\n".join(sections)
 
 
-def referral(trial: TrialInfo, evaluation: Evaluation) -> dict[str, Any]:
-    """A FHIR R4 ServiceRequest referring the patient to the study team, validated.
+# What a referral says that is not the same for every patient of a trial: the subject
+# and the list of criteria to confirm. The rest is validated once per trial (below).
+_SUBJECT_SLOT = "Patient/subject-slot"
+_NOTE_SLOT = "note-slot"
+
+
+@cache
+def _referral_template(nct_id: str, short_title: str, title: str, with_note: bool) -> bytes:
+    """A trial's referral with slots for the subject and the note, validated as FHIR R4 once.
+
+    Validating a whole ServiceRequest with fhir.resources cost ~1 ms per card, the
+    largest single cost of a hook call after parsing (docs/performance.md). Only two
+    strings change from patient to patient, and both go into FHIR `string` elements
+    (Reference.reference, Annotation.text), so the validated shape holds for every card.
 
     :raise pydantic.ValidationError: the resource is not valid R4 (a bug, not input).
     """
     settings = _settings()["referral"]
-    confirm = ", ".join(c["id"] for c in _to_confirm(evaluation))
     resource: dict[str, Any] = {
         "resourceType": "ServiceRequest",
         "status": settings["status"],
         "intent": settings["intent"],
         "category": [{"coding": [dict(settings["category"])]}],
-        "code": {"text": f"Referral to the {trial.nct_id} study team ({trial.short_title}) for screening"},
-        "subject": {"reference": evaluation["patient"]},
-        "reasonCode": [{"text": f"Possible candidate for clinical trial {trial.nct_id} ({trial.title})"}],
+        "code": {"text": f"Referral to the {nct_id} study team ({short_title}) for screening"},
+        "subject": {"reference": _SUBJECT_SLOT},
+        "reasonCode": [{"text": f"Possible candidate for clinical trial {nct_id} ({title})"}],
     }
+    if with_note:
+        resource["note"] = [{"text": _NOTE_SLOT}]
+    return orjson.dumps(ServiceRequest.model_validate(resource).model_dump(mode="json", exclude_none=True))
+
+
+def referral(trial: TrialInfo, evaluation: Evaluation) -> dict[str, Any]:
+    """A FHIR R4 ServiceRequest referring the patient to the study team (its shape validated)."""
+    confirm = ", ".join(c["id"] for c in _to_confirm(evaluation))
+    resource: dict[str, Any] = orjson.loads(
+        _referral_template(trial.nct_id, trial.short_title, trial.title, bool(confirm))
+    )
+    resource["subject"]["reference"] = evaluation["patient"]
     if confirm:
-        resource["note"] = [{"text": f"To confirm at screening: {confirm}"}]
-    return ServiceRequest.model_validate(resource).model_dump(mode="json", exclude_none=True)
+        resource["note"][0]["text"] = f"To confirm at screening: {confirm}"
+    return resource
 
 
 def _common(trial: TrialInfo, evaluation: Evaluation, new_uuid: Callable[[], str]) -> Card:
