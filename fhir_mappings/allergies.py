@@ -6,17 +6,17 @@ The criteria read allergy *history*, so only refuted and entered-in-error record
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from fhir_mappings.coding import codings_of, concept_text, verification_ignored
 from fhir_mappings.dates import calendar_date
 from fhir_mappings.drugs import drug_catalog
+from fhir_mappings.immutable import immutable
 from fhir_mappings.readable import Unreadable, element, read_each, reference_of
 
 
-@dataclass(frozen=True)
+@immutable
 class AllergyFact:
     """One allergy record: the substances it names (ingredients, and the raw words)."""
 

@@ -7,18 +7,18 @@ once, so no criterion can count them (criteria ground rules).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from fhir_mappings.coding import Coding, codings_of, first_code, verification_ignored
 from fhir_mappings.dates import calendar_date
+from fhir_mappings.immutable import immutable
 from fhir_mappings.readable import Unreadable, element, read_each, reference_of
 
 ACTIVE_STATUSES = frozenset({"active", "recurrence", "relapse"})
 
 
-@dataclass(frozen=True)
+@immutable
 class ConditionFact:
     """One Condition as the criteria read it."""
 

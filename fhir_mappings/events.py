@@ -7,12 +7,12 @@ status is not completed are ignored).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from fhir_mappings.coding import Coding, codings_of
 from fhir_mappings.dates import calendar_date
+from fhir_mappings.immutable import immutable
 from fhir_mappings.readable import (
     Unreadable,
     element,
@@ -22,7 +22,7 @@ from fhir_mappings.readable import (
 )
 
 
-@dataclass(frozen=True)
+@immutable
 class CodedEvent:
     """A completed, coded thing done to the patient over [start, end] (one day if instant)."""
 

@@ -18,6 +18,7 @@ from typing import Any
 from fhir_mappings.codes import SYSTEM_BY_ALIAS, UCUM
 from fhir_mappings.coding import Coding, codings_of
 from fhir_mappings.dates import calendar_date
+from fhir_mappings.immutable import immutable
 from fhir_mappings.readable import (
     READ_ERRORS,
     MalformedResourceError,
@@ -89,7 +90,7 @@ def _unit_of(quantity: dict[str, Any]) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
+@immutable
 class LabValue:
     """What a result says: its value[x], reference range and interpretation.
 
@@ -110,7 +111,7 @@ class LabValue:
     problem: str | None = None
 
 
-@dataclass(frozen=True)
+@immutable
 class LabResult:
     """One result of one analyte, as the criteria read it.
 

@@ -20,6 +20,7 @@ from typing import Any
 from fhir_mappings.coding import Coding, codings_of, concept_text
 from fhir_mappings.dates import calendar_date
 from fhir_mappings.drugs import DrugCatalog, drug_catalog
+from fhir_mappings.immutable import immutable
 from fhir_mappings.readable import (
     Unreadable,
     element,
@@ -37,7 +38,7 @@ ONGOING_REQUEST_STATUSES = frozenset({"active", "on-hold"})
 STRENGTH_MG = re.compile(r"(\d+(?:\.\d+)?)\s*mg\b(?!\s*/)", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
+@immutable
 class Exposure:
     """One record's exposure to one ingredient over [start, end] (end None: ongoing)."""
 

@@ -10,9 +10,10 @@ engine makes every criterion that reads that resource type `unknown` rather than
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from decimal import InvalidOperation
 from typing import Any, TypeVar
+
+from fhir_mappings.immutable import immutable
 
 T = TypeVar("T")
 Resource = dict[str, Any]
@@ -22,7 +23,7 @@ class MalformedResourceError(ValueError):
     """An element of a resource does not have the JSON type FHIR R4 gives it."""
 
 
-@dataclass(frozen=True)
+@immutable
 class Unreadable:
     """A resource the mapping could not read, and why (no patient data in `problem`)."""
 

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from fhir_mappings.codes import SYSTEM_BY_ALIAS, canonical_system, normalize_code
+from fhir_mappings.immutable import immutable
 
 VALUESET_DIR = Path(__file__).with_name("valuesets")
 CODED_VALUESET_FILES = ("conditions.yaml", "immunizations.yaml", "procedures.yaml")
@@ -26,7 +27,7 @@ class ValueSetError(ValueError):
     """A value-set file is malformed, or a name is not defined."""
 
 
-@dataclass(frozen=True)
+@immutable
 class Coding:
     """A (system, code) pair with an optional display, as found in a resource."""
 

@@ -12,12 +12,13 @@ from cds.engine.outcome import Evidence
 from cds.engine.tree import evaluate_node
 from cds.trials.schema import Criterion, Trial
 from fhir_mappings.facts import Facts
+from fhir_mappings.immutable import immutable
 
 POTENTIALLY_ELIGIBLE = "potentially_eligible"
 INELIGIBLE = "ineligible"
 
 
-@dataclass(frozen=True)
+@immutable
 class CriterionResult:
     """One criterion's verdict for one patient."""
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 
 from cds.engine.logic import Tri, tri_all, tri_any
+from fhir_mappings.immutable import immutable
 
 
-@dataclass(frozen=True)
+@immutable
 class Evidence:
     """One FHIR resource behind a result: reference, code token, value as read, date."""
 
@@ -28,7 +28,7 @@ class Evidence:
         }
 
 
-@dataclass(frozen=True)
+@immutable
 class Outcome:
     """A part's status with a one-line reason.
 
