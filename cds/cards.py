@@ -152,6 +152,13 @@ def _referral_template(nct_id: str, short_title: str, title: str, with_note: boo
     return orjson.dumps(ServiceRequest.model_validate(resource).model_dump(mode="json", exclude_none=True))
 
 
+def prepare_referrals(trials: Iterable[TrialInfo]) -> None:
+    """Validate each trial's referral now, at start-up, rather than on its first card."""
+    for trial in trials:
+        for with_note in (False, True):
+            _referral_template(trial.nct_id, trial.short_title, trial.title, with_note)
+
+
 def referral(trial: TrialInfo, evaluation: Evaluation) -> dict[str, Any]:
     """A FHIR R4 ServiceRequest referring the patient to the study team (its shape validated)."""
     confirm = ", ".join(c["id"] for c in _to_confirm(evaluation))

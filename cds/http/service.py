@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from cds.cards import CardOptions, build_cards, card_trial_ids
+from cds.cards import CardOptions, build_cards, card_trial_ids, prepare_referrals
 from cds.errors import PrefetchUnavailableError, TrialCdsError
 from cds.feedback.store import FeedbackStore
 from cds.http.models import HookRequest
@@ -25,6 +25,7 @@ from cds.record.prefetch import CallbackPolicy, FhirAccess, gather
 from cds.record.templates import PrefetchTemplate, templates_for
 from cds.trials.schema import Trial
 from fhir_mappings.record import PatientRecord, RecordError
+from fhir_mappings.tables import load_tables
 
 log = logging.getLogger("cds.service")
 
@@ -51,8 +52,11 @@ class TrialEligibilityService:
     def build(
         cls, trials: dict[str, Trial], policy: CallbackPolicy, card_options: CardOptions, store: FeedbackStore
     ) -> TrialEligibilityService:
-        """Derive the prefetch templates from what the trials' criteria read (types and lab codes)."""
+        """Derive the prefetch templates from what the trials' criteria read (types and lab codes);
+        read every code table and validate every referral before the first call."""
         ordered = tuple(trials[key] for key in sorted(trials))
+        load_tables()
+        prepare_referrals(ordered)
         resource_types = {"Patient"}.union(*(trial.resource_types for trial in ordered))
         codes = frozenset().union(*(trial.observation_codes for trial in ordered))
         return cls(ordered, templates_for(resource_types, codes), policy, card_options, store)
