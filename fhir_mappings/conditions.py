@@ -14,13 +14,14 @@ from fhir_mappings.coding import Coding, codings_of, first_code, verification_ig
 from fhir_mappings.dates import calendar_date
 from fhir_mappings.immutable import immutable
 from fhir_mappings.readable import Unreadable, element, read_each, reference_of
+from fhir_mappings.terminology import valuesets_of
 
 ACTIVE_STATUSES = frozenset({"active", "recurrence", "relapse"})
 
 
 @immutable
 class ConditionFact:
-    """One Condition as the criteria read it."""
+    """One Condition as the criteria read it; `valuesets` names the coded value sets its codes are in."""
 
     reference: str
     codings: tuple[Coding, ...]
@@ -29,6 +30,7 @@ class ConditionFact:
     recorded: date | None
     abatement: date | None
     abated: bool
+    valuesets: frozenset[str]
 
     @property
     def active(self) -> bool:
@@ -53,14 +55,16 @@ def _condition(resource: dict[str, Any]) -> list[ConditionFact]:
         abatement_period.get("end") or abatement_period.get("start")
     )
     abated = any(key.startswith("abatement") for key in resource)
+    codings = codings_of(resource.get("code"))
     fact = ConditionFact(
         reference=reference_of(resource),
-        codings=codings_of(resource.get("code")),
+        codings=codings,
         clinical_status=first_code(resource.get("clinicalStatus")),
         onset=calendar_date(resource.get("onsetDateTime")) or calendar_date(onset_period.get("start")),
         recorded=calendar_date(resource.get("recordedDate")),
         abatement=abatement,
         abated=abated,
+        valuesets=valuesets_of(codings),
     )
     return [fact]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from fhir_mappings.immutable import immutable
 
 VALUESET_DIR = Path(__file__).with_name("valuesets")
 CODED_VALUESET_FILES = ("conditions.yaml", "immunizations.yaml", "procedures.yaml")
-# Distinct codings remembered per value set; bounds a long-running worker's memory.
+# Distinct codings remembered (`valuesets_of`); bounds a long-running worker's memory.
 MEMO_SIZE = 4096
 
 
@@ -50,31 +50,13 @@ class ValueSet:
     exact: frozenset[tuple[str, str]]
     prefixes: tuple[tuple[str, str], ...]
 
-    @cached_property
-    def _seen(self) -> dict[Coding, bool]:
-        # Every criterion asks about every Condition's codings; a long record repeats the
-        # same few codings hundreds of times, so each distinct one is normalized once.
-        return {}
-
     def contains(self, coding: Coding) -> bool:
         """Whether a coding (any system URI spelling, ICD with or without dot) is in the set."""
-        seen = self._seen
-        if coding not in seen:
-            if len(seen) >= MEMO_SIZE:
-                seen.clear()
-            seen[coding] = self._contains(coding)
-        return seen[coding]
-
-    def _contains(self, coding: Coding) -> bool:
         system = canonical_system(coding.system)
         code = normalize_code(system, coding.code)
         if (system, code) in self.exact:
             return True
         return any(system == s and code.startswith(p) for s, p in self.prefixes)
-
-    def first_match(self, codings: Iterable[Coding]) -> Coding | None:
-        """The first coding that is in the set, if any."""
-        return next((c for c in codings if self.contains(c)), None)
 
 
 def read_yaml(name: str) -> dict[str, Any]:
@@ -113,6 +95,37 @@ def coded_valuesets() -> dict[str, ValueSet]:
                 raise ValueSetError(f"{filename}: value set {name!r} is defined twice")
             sets[name] = _build(name, body, filename)
     return sets
+
+
+# Each distinct coding -> the names of the coded value sets holding it (`_sets_holding`).
+_NAMES_BY_CODING: dict[Coding, frozenset[str]] = {}
+
+
+def _sets_holding(coding: Coding) -> frozenset[str]:
+    # A long record repeats the same few codings: each distinct one is matched against
+    # every value set once per worker; at most MEMO_SIZE of them are kept.
+    found = _NAMES_BY_CODING.get(coding)
+    if found is None:
+        if len(_NAMES_BY_CODING) >= MEMO_SIZE:
+            _NAMES_BY_CODING.clear()
+        found = frozenset(name for name, vs in coded_valuesets().items() if vs.contains(coding))
+        _NAMES_BY_CODING[coding] = found
+    return found
+
+
+def valuesets_of(codings: Iterable[Coding]) -> frozenset[str]:
+    """The names of every coded value set that holds one of the codings.
+
+    Facts carry this, so a criterion asks "is this record in value set X" as one set
+    lookup rather than matching codes again for every criterion (docs/performance.md).
+    """
+    return frozenset().union(*(_sets_holding(coding) for coding in codings))
+
+
+def first_in(names: Iterable[str], codings: Iterable[Coding]) -> Coding | None:
+    """The first coding held by the first of the named value sets that holds any, if any."""
+    listed = tuple(codings)
+    return next((c for name in names for c in listed if name in _sets_holding(c)), None)
 
 
 def valueset(name: str) -> ValueSet:

@@ -13,7 +13,7 @@ from cds.engine.kinds.registry import Params, kind
 from cds.engine.logic import Tri
 from cds.engine.outcome import Evidence, Outcome
 from fhir_mappings.conditions import ConditionFact
-from fhir_mappings.terminology import Coding, valueset
+from fhir_mappings.terminology import Coding, first_in
 
 
 class UnknownWhen(Params):
@@ -59,14 +59,14 @@ def _presence(fact: ConditionFact, as_of: date) -> tuple[date, date | None]:
 
 
 def _matches(params: ConditionParams, names: list[str], ctx: EvaluationContext) -> list[tuple[ConditionFact, Coding]]:
-    sets = [valueset(n) for n in names]
+    wanted = frozenset(names)
     found = []
     for fact in ctx.facts.conditions:
-        if not _counts(fact, params, ctx.as_of):
+        if fact.valuesets.isdisjoint(wanted) or not _counts(fact, params, ctx.as_of):
             continue
-        hit = next((c for vs in sets for c in fact.codings if vs.contains(c)), None)
-        if hit is not None:
-            found.append((fact, hit))
+        hit = first_in(names, fact.codings)
+        assert hit is not None  # one of its codings is in a wanted set
+        found.append((fact, hit))
     return found
 
 
