@@ -17,6 +17,12 @@ def calendar_date(value: object) -> date | None:
     """
     if not isinstance(value, str) or len(value) < 4:
         return None
+    if len(value) >= 10:
+        # A full date, the usual case, read directly: this runs for every dated resource.
+        try:
+            return date.fromisoformat(value[:10])
+        except ValueError:
+            return None
     low, _ = date_range(value)
     return low
 

@@ -293,6 +293,9 @@ def _value_of(resource: dict[str, Any], part: dict[str, Any]) -> LabValue:
 def _may_match(concept: Any, known_codes: frozenset[str]) -> bool:
     """Whether any coding of a CodeableConcept carries one of the known codes (system unchecked).
 
+    Written as one loop: it runs for every Observation of the record, most of which no
+    criterion reads (docs/performance.md).
+
     :raise MalformedResourceError: the concept or its coding list has the wrong JSON type.
     """
     if concept is None:
@@ -304,10 +307,12 @@ def _may_match(concept: Any, known_codes: frozenset[str]) -> bool:
         if codings is None:
             return False
         raise MalformedResourceError("code.coding is not a list")
-    return any(
-        isinstance(item, dict) and isinstance(item.get("code"), str) and item["code"].strip() in known_codes
-        for item in codings
-    )
+    for item in codings:
+        if isinstance(item, dict):
+            code = item.get("code")
+            if isinstance(code, str) and code.strip() in known_codes:
+                return True
+    return False
 
 
 def extract_lab_results(
@@ -328,8 +333,10 @@ def extract_lab_results(
         # The code test first: most Observations of a long record are codes no
         # criterion reads, and are passed over before anything else is read.
         components = element(resource, "component", list)
-        parts = [resource, *components] if components else [resource]
-        matching = [part for part in parts if _may_match(part.get("code"), known_codes)]
+        if components:
+            matching = [part for part in (resource, *components) if _may_match(part.get("code"), known_codes)]
+        else:
+            matching = [resource] if _may_match(resource.get("code"), known_codes) else []
         if not matching or status_of(resource) not in COUNTED_STATUSES:
             return []
         results = []
