@@ -19,7 +19,7 @@ from fhir_mappings.coding import Coding
 from fhir_mappings.terminology import read_yaml
 
 BIOSIMILAR_SUFFIX = re.compile(r"\b([a-z]+)-[a-z]{4}\b")
-# Distinct medication labels remembered by name lookups; bounds a long-running worker's memory.
+# Distinct labels (or ingredients) remembered by name and group lookups; bounds a long-running worker's memory.
 NAME_CACHE_SIZE = 4096
 
 
@@ -79,6 +79,22 @@ class DrugCatalog:
                 names = self.ingredients_by_product.get(coding.code, ())
             found.extend(n for n in names if n not in found)
         return tuple(found)
+
+    @cached_property
+    def _groups_seen(self) -> dict[str, frozenset[str]]:
+        # Every medication criterion asks about every exposure; each ingredient's groups
+        # are worked out once per worker.
+        return {}
+
+    def groups_of(self, ingredient: str) -> frozenset[str]:
+        """Every group the ingredient belongs to (see `in_group`)."""
+        seen = self._groups_seen
+        if ingredient not in seen:
+            if len(seen) >= NAME_CACHE_SIZE:
+                seen.clear()
+            names = set(self.groups) | set(self.group_name_suffixes)
+            seen[ingredient] = frozenset(g for g in names if self.in_group(g, ingredient))
+        return seen[ingredient]
 
     def in_group(self, group: str, ingredient: str) -> bool:
         """Whether an ingredient (or, for suffix groups, any drug name) belongs to a group."""

@@ -13,17 +13,18 @@ from cds.engine.logic import Tri
 from cds.engine.outcome import Evidence, Outcome
 from fhir_mappings.dates import add_months
 from fhir_mappings.drugs import drug_catalog
-from fhir_mappings.medications import MEDICATION_RECORD_TYPES, Exposure, merge_exposures
+from fhir_mappings.medications import MEDICATION_RECORD_TYPES, Exposure
 
 MEDICATION_TYPES = (*MEDICATION_RECORD_TYPES, "Medication")
 
 
 def _in_groups(exposures: Iterable[Exposure], groups: list[str], systemic_only: bool = False) -> list[Exposure]:
     catalog = drug_catalog()
+    wanted = frozenset(groups)
     return [
         e
         for e in exposures
-        if any(catalog.in_group(g, e.ingredient) for g in groups) and (e.systemic or not systemic_only)
+        if (e.systemic or not systemic_only) and not catalog.groups_of(e.ingredient).isdisjoint(wanted)
     ]
 
 
@@ -61,7 +62,7 @@ def _clears(params: DrugExposureParams, last_day: date) -> date:
 def drug_exposure(params: DrugExposureParams, ctx: EvaluationContext) -> Outcome:
     """Met when an exposure of the groups overlaps [D - window, D]; clears after the last one."""
     start, span = _window(params, ctx.as_of)
-    exposures = _in_groups(merge_exposures(ctx.facts.exposures, ctx.as_of), params.groups)
+    exposures = _in_groups(ctx.merged_exposures, params.groups)
     inside = [e for e in exposures if e.start is not None and (e.end is None or e.end >= start)]
     if inside:
         ongoing = any(e.end is None or e.end >= ctx.as_of for e in inside)
@@ -159,7 +160,7 @@ class StableRegimenParams(Params):
 def stable_regimen(params: StableRegimenParams, ctx: EvaluationContext) -> Outcome:
     """Met by a qualifying ongoing drug; not_met when records exist and none qualifies."""
     latest_start = ctx.days_before(params.min_days)
-    exposures = _in_groups(merge_exposures(ctx.facts.exposures, ctx.as_of), params.groups, systemic_only=True)
+    exposures = _in_groups(ctx.merged_exposures, params.groups, systemic_only=True)
     ongoing = [e for e in exposures if e.ongoing_at(ctx.as_of)]
     stable = [e for e in ongoing if e.start is not None and e.start <= latest_start]
     if stable:
