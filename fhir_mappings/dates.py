@@ -7,6 +7,7 @@ Ground rule of the criteria: a timestamp counts on the calendar date written in 
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import lru_cache
 
 
 def calendar_date(value: object) -> date | None:
@@ -15,10 +16,17 @@ def calendar_date(value: object) -> date | None:
     A partial date ("2021" or "2021-06") counts from its first day, the earliest date
     it can mean; callers that need the whole range (ages) use `date_range`.
     """
-    if not isinstance(value, str) or len(value) < 4:
+    return _day_written(value) if isinstance(value, str) else None
+
+
+@lru_cache(maxsize=4096)
+def _day_written(value: str) -> date | None:
+    # Remembered per distinct string: every dated resource is read through here, and a
+    # record repeats the same timestamps (a panel's results share one), so most calls
+    # are a lookup (docs/performance.md).
+    if len(value) < 4:
         return None
     if len(value) >= 10:
-        # A full date, the usual case, read directly: this runs for every dated resource.
         try:
             return date.fromisoformat(value[:10])
         except ValueError:

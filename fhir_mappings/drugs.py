@@ -9,17 +9,19 @@ to the base ingredient, then matched as whole words, longest name first.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache, cached_property
+from typing import TypeVar
 
 from fhir_mappings.codes import ATC, RXNORM
 from fhir_mappings.coding import Coding
 from fhir_mappings.terminology import read_yaml
 
+T = TypeVar("T")
 BIOSIMILAR_SUFFIX = re.compile(r"\b([a-z]+)-[a-z]{4}\b")
-# Distinct labels (or ingredients) remembered by name and group lookups; bounds a long-running worker's memory.
+# Distinct labels or ingredients remembered (`_remembered`); bounds a long-running worker's memory.
 NAME_CACHE_SIZE = 4096
 
 
@@ -35,6 +37,11 @@ class DrugCatalog:
     group_name_suffixes: dict[str, tuple[str, ...]]
     prednisone_factor: dict[str, Decimal]
     non_systemic_forms: tuple[str, ...]
+    # Answers remembered per distinct label or ingredient: renewals repeat one label
+    # hundreds of times in a long record, and every criterion asks about every exposure.
+    _names_seen: dict[str, tuple[str, ...]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _groups_seen: dict[str, frozenset[str]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _non_systemic_seen: dict[str, bool] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def normalize_name(self, text: str) -> str:
         """Lower-case, map biosimilar names to the base name, drop salt words."""
@@ -43,20 +50,9 @@ class DrugCatalog:
             lowered = self.salt_pattern.sub(" ", lowered)
         return " ".join(lowered.split())
 
-    @cached_property
-    def _names_seen(self) -> dict[str, tuple[str, ...]]:
-        # Renewals repeat one label hundreds of times in a long record; the name scan
-        # tries every ingredient pattern, so each distinct label is scanned once.
-        return {}
-
     def ingredients_by_name(self, text: str) -> tuple[str, ...]:
         """Ingredient names found in free text, longest match first, without overlaps."""
-        seen = self._names_seen
-        if text not in seen:
-            if len(seen) >= NAME_CACHE_SIZE:
-                seen.clear()
-            seen[text] = self._scan_names(text)
-        return seen[text]
+        return _remembered(self._names_seen, text, self._scan_names)
 
     def _scan_names(self, text: str) -> tuple[str, ...]:
         remaining = self.normalize_name(text)
@@ -80,21 +76,12 @@ class DrugCatalog:
             found.extend(n for n in names if n not in found)
         return tuple(found)
 
-    @cached_property
-    def _groups_seen(self) -> dict[str, frozenset[str]]:
-        # Every medication criterion asks about every exposure; each ingredient's groups
-        # are worked out once per worker.
-        return {}
-
     def groups_of(self, ingredient: str) -> frozenset[str]:
         """Every group the ingredient belongs to (see `in_group`)."""
-        seen = self._groups_seen
-        if ingredient not in seen:
-            if len(seen) >= NAME_CACHE_SIZE:
-                seen.clear()
-            names = set(self.groups) | set(self.group_name_suffixes)
-            seen[ingredient] = frozenset(g for g in names if self.in_group(g, ingredient))
-        return seen[ingredient]
+        return _remembered(self._groups_seen, ingredient, self._groups_holding)
+
+    def _groups_holding(self, ingredient: str) -> frozenset[str]:
+        return frozenset(g for g in {*self.groups, *self.group_name_suffixes} if self.in_group(g, ingredient))
 
     def in_group(self, group: str, ingredient: str) -> bool:
         """Whether an ingredient (or, for suffix groups, any drug name) belongs to a group."""
@@ -111,8 +98,20 @@ class DrugCatalog:
 
     def is_non_systemic(self, text: str) -> bool:
         """Whether a product's dose form or route makes it non-systemic (a cream, eye drops)."""
+        return _remembered(self._non_systemic_seen, text, self._names_non_systemic_form)
+
+    def _names_non_systemic_form(self, text: str) -> bool:
         pattern = self._non_systemic_pattern
         return pattern is not None and pattern.search(text.lower()) is not None
+
+
+def _remembered(seen: dict[str, T], key: str, work_out: Callable[[str], T]) -> T:
+    """`work_out(key)`, done once per distinct key; at most NAME_CACHE_SIZE answers are kept."""
+    if key not in seen:
+        if len(seen) >= NAME_CACHE_SIZE:
+            seen.clear()
+        seen[key] = work_out(key)
+    return seen[key]
 
 
 def _word_pattern(text: str) -> str:

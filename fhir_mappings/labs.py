@@ -115,19 +115,29 @@ class LabValue:
 class LabResult:
     """One result of one analyte, as the criteria read it.
 
-    Which analyte, which resource and which day are read when the record is extracted;
-    the value is read the first time a criterion asks for it. Most results of a long
-    record are only ever compared by date (the criteria read the most recent one in a
-    window), so their values are never parsed (docs/performance.md).
+    Which analyte, which coding and which day are read when the record is extracted;
+    the value, and the reference and code token that evidence shows, are worked out
+    when a criterion asks. Most results of a long record are only ever compared by
+    date (the criteria read the most recent one in a window), so the rest is never
+    done for them (docs/performance.md).
     """
 
     analyte: str
-    reference: str
-    code: str
+    coding: Coding
     day: date | None
     timestamp: str
     source: dict[str, Any] = field(repr=False, compare=False)
     part: dict[str, Any] = field(repr=False, compare=False)
+
+    @property
+    def reference(self) -> str:
+        """`Observation/id` of the result."""
+        return reference_of(self.source)
+
+    @property
+    def code(self) -> str:
+        """The analyte's coding as a `system|code` token."""
+        return self.coding.token
 
     @cached_property
     def value(self) -> LabValue:
@@ -241,8 +251,7 @@ def _result(analyte: str, resource: dict[str, Any], part: dict[str, Any], code: 
     )
     return LabResult(
         analyte=analyte,
-        reference=reference_of(resource),
-        code=code.token,
+        coding=code,
         day=calendar_date(effective),
         timestamp=effective if isinstance(effective, str) else "",
         source=resource,

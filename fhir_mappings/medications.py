@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from fhir_mappings.coding import Coding, codings_of, concept_text
@@ -79,6 +79,16 @@ def timing_table() -> TimingTable:
         {k: Decimal(str(v)) for k, v in data["period_unit_days"].items()},
         frozenset(str(u).lower() for u in data["count_units"]),
     )
+
+
+@lru_cache(maxsize=4096)
+def _strength_mg(label: str) -> Decimal | None:
+    """The one mg strength a product label states ("predniSONE 5 MG Oral Tablet"), if exactly one.
+
+    Remembered per distinct label: renewals repeat the same label.
+    """
+    strengths = STRENGTH_MG.findall(label)
+    return Decimal(strengths[0]) if len(strengths) == 1 else None
 
 
 def _number(value: Any) -> Decimal | None:
@@ -192,13 +202,12 @@ def _interval(resource: dict[str, Any]) -> tuple[date | None, date | None]:
 def _exposures_of(resource: dict[str, Any], medications: Mapping[str, dict[str, Any]], catalog: DrugCatalog) -> list[Exposure]:
     concepts = _medication_concepts(resource, medications)
     codings: list[Coding] = [c for concept in concepts for c in codings_of(concept)]
-    label = next((concept_text(c) for c in concepts if concept_text(c)), "")
+    label = next(filter(None, map(concept_text, concepts)), "")
     ingredients = catalog.ingredients_by_codes(codings) or catalog.ingredients_by_name(label)
     if not ingredients:
         return []
     start, end = _interval(resource)
-    strengths = STRENGTH_MG.findall(label)
-    strength = Decimal(strengths[0]) if len(ingredients) == 1 and len(strengths) == 1 else None
+    strength = _strength_mg(label) if len(ingredients) == 1 else None
     dosages = resource.get("dosageInstruction") or resource.get("dosage") or []
     if isinstance(dosages, dict):
         dosages = [dosages]

@@ -85,8 +85,10 @@ def bundle_resources(bundle: Resource) -> Iterator[Resource]:
         if not isinstance(entry, dict):
             continue
         resource = entry.get("resource")
-        mode = (entry.get("search") or {}).get("mode") if isinstance(entry.get("search"), dict) else None
-        if isinstance(resource, dict) and mode != "outcome":
+        if not isinstance(resource, dict):
+            continue
+        search = entry.get("search")
+        if not (isinstance(search, dict) and search.get("mode") == "outcome"):
             yield resource
 
 
