@@ -260,9 +260,14 @@ def _result(analyte: str, resource: dict[str, Any], part: dict[str, Any], code: 
 
 
 def _value_of(resource: dict[str, Any], part: dict[str, Any]) -> LabValue:
-    """Read the value[x], reference range and interpretation of an Observation or component."""
+    """Read the value[x], reference range and interpretation of an Observation or component.
+
+    A result carries one value[x] of the four read here, and may lack the rest: each
+    element is read only when its key is there (this runs for every result a criterion
+    reads, and a call to `element` costs more than the key test).
+    """
     fields: dict[str, Any] = {}
-    quantity = element(part, "valueQuantity", dict)
+    quantity = element(part, "valueQuantity", dict) if "valueQuantity" in part else None
     if quantity is not None:
         unit = _unit_of(quantity)
         if unit and "titer" in unit.lower():
@@ -272,31 +277,36 @@ def _value_of(resource: dict[str, Any], part: dict[str, Any]) -> LabValue:
             fields["quantity"] = _decimal(quantity.get("value"))
             fields["comparator"] = quantity.get("comparator")
             fields["unit"] = unit
-    ratio = element(part, "valueRatio", dict)
+    ratio = element(part, "valueRatio", dict) if "valueRatio" in part else None
     if ratio is not None:
         numerator = _decimal((ratio.get("numerator") or {}).get("value"))
         denominator = _decimal((ratio.get("denominator") or {}).get("value"))
         if numerator == 1 and denominator:
             fields["titer"] = denominator
-    value_string = element(part, "valueString", str)
+    value_string = element(part, "valueString", str) if "valueString" in part else None
     if value_string is not None:
         fields["text"] = value_string.strip()
         fields["titer"], fields["titer_comparator"] = _titer(value_string)
-    concept = element(part, "valueCodeableConcept", dict)
+    concept = element(part, "valueCodeableConcept", dict) if "valueCodeableConcept" in part else None
     fields["value_codings"] = codings_of(concept)
     if not fields["value_codings"] and concept is not None:
         fields["text"] = element(concept, "text", str)
     interpretations = set()
-    for item in element(part, "interpretation", list) or element(resource, "interpretation", list) or []:
+    for item in _list(part, "interpretation") or _list(resource, "interpretation"):
         interpretations.update(c.code.upper() for c in codings_of(item))
     fields["interpretations"] = frozenset(interpretations)
-    for rng in element(part, "referenceRange", list) or []:
+    for rng in _list(part, "referenceRange"):
         high = rng.get("high") if isinstance(rng, dict) else None
         if isinstance(high, dict) and _decimal(high.get("value")) is not None:
             fields["ref_high"] = _decimal(high.get("value"))
             fields["ref_high_unit"] = _unit_of(high) or fields.get("unit")
             break
     return LabValue(**fields)
+
+
+def _list(resource: dict[str, Any], name: str) -> list[Any]:
+    """A list element, empty when absent (read only when present, as in `_value_of`)."""
+    return (element(resource, name, list) or []) if name in resource else []
 
 
 def _may_match(concept: Any, known_codes: frozenset[str]) -> bool:

@@ -98,5 +98,6 @@ def evaluate_criteria(trial: Trial, facts: Facts, as_of: date) -> tuple[Criterio
     for criterion in trial.criteria:
         outcome = evaluate_node(criterion.logic, ctx)
         result = CriterionResult(criterion, outcome.status, outcome.reason, outcome.evidence, outcome.clears_on)
-        results.append(result if result.blocks else replace(result, clears_on=None))
+        keep = result.blocks or result.clears_on is None
+        results.append(result if keep else replace(result, clears_on=None))
     return tuple(results)
