@@ -8,7 +8,6 @@ trial-specific live in cards.yaml; trial wording comes from the trial.
 from __future__ import annotations
 
 import datetime
-import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -23,8 +22,9 @@ from fhir.resources.R4B.servicerequest import ServiceRequest
 Card = dict[str, Any]
 Evaluation = dict[str, Any]
 EVALUATION_EXTENSION = "trialcds.evaluation"
-# Characters that change meaning in GitHub-Flavored Markdown inside a list item.
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
+# Characters that change meaning in GitHub-Flavored Markdown inside a list item, each
+# escaped with a backslash.
+_MARKDOWN_ESCAPES = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|~"})
 
 
 class TrialInfo(Protocol):
@@ -58,7 +58,7 @@ def _settings() -> dict[str, Any]:
 
 def _md(text: str) -> str:
     """Escape text from data so Markdown shows it literally."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    return text.translate(_MARKDOWN_ESCAPES)
 
 
 def _limit(summary: str) -> str:
