@@ -17,6 +17,10 @@ from fhir_mappings.readable import Unreadable, element, read_each, reference_of
 from fhir_mappings.terminology import valuesets_of
 
 ACTIVE_STATUSES = frozenset({"active", "recurrence", "relapse"})
+# Condition.abatement[x] (FHIR R4), and STU3's abatementBoolean, which EHRs still send.
+ABATEMENT_KEYS = frozenset(
+    {"abatementDateTime", "abatementAge", "abatementPeriod", "abatementRange", "abatementString", "abatementBoolean"}
+)
 
 
 @immutable
@@ -54,7 +58,7 @@ def _condition(resource: dict[str, Any]) -> list[ConditionFact]:
     abatement = calendar_date(resource.get("abatementDateTime")) or calendar_date(
         abatement_period.get("end") or abatement_period.get("start")
     )
-    abated = any(key.startswith("abatement") for key in resource)
+    abated = not resource.keys().isdisjoint(ABATEMENT_KEYS)
     codings = codings_of(resource.get("code"))
     fact = ConditionFact(
         reference=reference_of(resource),
