@@ -36,8 +36,25 @@ def codings_of(concept: Any) -> tuple[Coding, ...]:
             raise MalformedResourceError("Coding.code is not a string")
         if not (system is None or isinstance(system, str)) or not (display is None or isinstance(display, str)):
             raise MalformedResourceError("Coding.system or Coding.display is not a string")
-        found.append(Coding(canonical_system(system), code.strip(), display or ""))
+        coding = _SEEN.get((system, code, display))
+        if coding is None:
+            coding = _remember(system, code, display)
+        found.append(coding)
     return tuple(found)
+
+
+# Each distinct (system, code, display) as sent -> its Coding. A record repeats a few
+# codings hundreds of times (every result of one test, every renewal of one drug), so
+# most codings are a lookup, not a new object (docs/performance.md).
+_SEEN: dict[tuple[str | None, str, str | None], Coding] = {}
+_SEEN_LIMIT = 8192
+
+
+def _remember(system: str | None, code: str, display: str | None) -> Coding:
+    if len(_SEEN) >= _SEEN_LIMIT:
+        _SEEN.clear()
+    coding = _SEEN[(system, code, display)] = Coding(canonical_system(system), code.strip(), display or "")
+    return coding
 
 
 # verificationStatus codes that mean the record must not count (criteria ground rules).

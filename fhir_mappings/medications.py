@@ -40,7 +40,8 @@ STRENGTH_MG = re.compile(r"(\d+(?:\.\d+)?)\s*mg\b(?!\s*/)", re.IGNORECASE)
 
 @immutable
 class Exposure:
-    """One record's exposure to one ingredient over [start, end] (end None: ongoing)."""
+    """One record's exposure to one ingredient over [start, end] (end None: ongoing);
+    `groups` names the drug groups of medications.yaml the ingredient belongs to."""
 
     ingredient: str
     reference: str
@@ -51,6 +52,7 @@ class Exposure:
     daily_mg: Decimal | None = None
     dose_problem: str | None = None
     systemic: bool = True
+    groups: frozenset[str] = frozenset()
 
     def end_on(self, as_of: date) -> date:
         """The last day that counts at `as_of`: days after it never count."""
@@ -225,6 +227,7 @@ def _exposures_of(resource: dict[str, Any], medications: Mapping[str, dict[str, 
             daily_mg=daily,
             dose_problem=problem,
             systemic=not catalog.is_non_systemic(f"{label} {route_text}"),
+            groups=catalog.groups_of(name),
         )
         for name in ingredients
     ]

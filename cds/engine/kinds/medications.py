@@ -19,13 +19,8 @@ MEDICATION_TYPES = (*MEDICATION_RECORD_TYPES, "Medication")
 
 
 def _in_groups(exposures: Iterable[Exposure], groups: list[str], systemic_only: bool = False) -> list[Exposure]:
-    catalog = drug_catalog()
     wanted = frozenset(groups)
-    return [
-        e
-        for e in exposures
-        if (e.systemic or not systemic_only) and not catalog.groups_of(e.ingredient).isdisjoint(wanted)
-    ]
+    return [e for e in exposures if (e.systemic or not systemic_only) and not e.groups.isdisjoint(wanted)]
 
 
 def _evidence(exposure: Exposure, ctx: EvaluationContext) -> Evidence:
