@@ -249,14 +249,7 @@ def _result(analyte: str, resource: dict[str, Any], part: dict[str, Any], code: 
         or resource.get("effectiveInstant")
         or resource.get("issued")
     )
-    return LabResult(
-        analyte=analyte,
-        coding=code,
-        day=calendar_date(effective),
-        timestamp=effective if isinstance(effective, str) else "",
-        source=resource,
-        part=part,
-    )
+    return LabResult(analyte, code, calendar_date(effective), effective if isinstance(effective, str) else "", resource, part)
 
 
 def _value_of(resource: dict[str, Any], part: dict[str, Any]) -> LabValue:
@@ -351,11 +344,9 @@ def extract_lab_results(
     def read(resource: dict[str, Any]) -> list[LabResult]:
         # The code test first: most Observations of a long record are codes no
         # criterion reads, and are passed over before anything else is read.
-        components = element(resource, "component", list)
-        if components:
-            matching = [part for part in (resource, *components) if _may_match(part.get("code"), known_codes)]
-        else:
-            matching = [resource] if _may_match(resource.get("code"), known_codes) else []
+        components = element(resource, "component", list) if "component" in resource else None
+        parts = (resource, *components) if components else (resource,)
+        matching = [part for part in parts if _may_match(part.get("code"), known_codes)]
         if not matching or status_of(resource) not in COUNTED_STATUSES:
             return []
         results = []

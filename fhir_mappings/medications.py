@@ -96,6 +96,13 @@ def _strength_mg(label: str) -> Decimal | None:
 def _number(value: Any) -> Decimal | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
+    return _decimal_of(value)
+
+
+@lru_cache(maxsize=4096, typed=True)
+def _decimal_of(value: int | float) -> Decimal:
+    # Doses, frequencies and periods repeat (1 tablet, once, per 1 day): each distinct
+    # number is converted once; typed, since 1 and 1.0 read as Decimal 1 and 1.0.
     return Decimal(str(value))
 
 

@@ -119,7 +119,10 @@ def valuesets_of(codings: Iterable[Coding]) -> frozenset[str]:
     Facts carry this, so a criterion asks "is this record in value set X" as one set
     lookup rather than matching codes again for every criterion (docs/performance.md).
     """
-    return frozenset().union(*(_sets_holding(coding) for coding in codings))
+    listed = tuple(codings)
+    if len(listed) == 1:
+        return _sets_holding(listed[0])
+    return frozenset().union(*(_sets_holding(coding) for coding in listed))
 
 
 def first_in(names: Iterable[str], codings: Iterable[Coding]) -> Coding | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 
 from fhir_mappings.terminology import read_yaml
 
@@ -86,6 +86,19 @@ def convert(
 
     :raise UnitError: the unit is missing, unknown, or of another kind of quantity.
     """
+    for factor in _conversion(from_unit, to_unit, equivalences):
+        value = value * factor
+    return value
+
+
+@lru_cache(maxsize=1024)
+def _conversion(from_unit: str | None, to_unit: str, equivalences: tuple[Equivalence, ...]) -> tuple[Decimal, ...]:
+    """The factors, applied in order, that take a value from one unit to another.
+
+    Worked out once per distinct (units, equivalences): a record states the same few
+    units on every result and every dose. A pair that cannot be converted raises
+    each time (errors are not remembered).
+    """
     table = unit_table()
     source = table.normalize(from_unit)
     target = table.normalize(to_unit)
@@ -95,11 +108,11 @@ def convert(
         raise UnitError(f"unit {to_unit!r} is not a known UCUM unit")
     direct = _same_group_factor(source, target)
     if direct is not None:
-        return value * direct
+        return (direct,)
     for eq in equivalences:
         for a, b, factor in ((eq.from_unit, eq.to_unit, eq.factor), (eq.to_unit, eq.from_unit, 1 / eq.factor)):
             into_a = _same_group_factor(source, a)
             out_of_b = _same_group_factor(b, target)
             if into_a is not None and out_of_b is not None:
-                return value * into_a * factor * out_of_b
+                return (into_a, factor, out_of_b)
     raise UnitError(f"cannot convert {from_unit} to {to_unit}")
