@@ -110,6 +110,24 @@ class LabValue:
     titer_comparator: str | None = None
     problem: str | None = None
 
+    def describe(self) -> str:
+        """The value as a clinician reads it: "84 g/L", "1:160", "positive"."""
+        if self.problem:
+            return "unreadable value"
+        if self.quantity is not None:
+            text = f"{self.comparator or ''}{self.quantity.normalize():f}"
+            return f"{text} {self.unit}" if self.unit else text
+        if self.titer is not None:
+            return f"{self.titer_comparator or ''}1:{self.titer.normalize():f}"
+        if self.text:
+            return self.text
+        if self.value_codings:
+            coding = self.value_codings[0]
+            return coding.display or coding.code
+        if self.interpretations:
+            return "interpretation " + ",".join(sorted(self.interpretations))
+        return "no value"
+
 
 @immutable
 class LabResult:
@@ -207,30 +225,17 @@ class LabResult:
 
         :raise UnitError: no readable quantity, or its unit cannot be converted to `unit`.
         """
-        if self.problem:
-            raise UnitError(self.problem)
-        if self.quantity is None:
-            raise UnitError(f"{self.describe()} has no numeric value")
+        value = self.value
+        if value.problem:
+            raise UnitError(value.problem)
+        if value.quantity is None:
+            raise UnitError(f"{value.describe()} has no numeric value")
         known = analytes().get(self.analyte)
-        return convert(self.quantity, self.unit, unit, known.equivalences if known else ())
+        return convert(value.quantity, value.unit, unit, known.equivalences if known else ())
 
     def describe(self) -> str:
         """The value as a clinician reads it: "84 g/L", "1:160", "positive"."""
-        if self.problem:
-            return "unreadable value"
-        if self.quantity is not None:
-            text = f"{self.comparator or ''}{self.quantity.normalize():f}"
-            return f"{text} {self.unit}" if self.unit else text
-        if self.titer is not None:
-            return f"{self.titer_comparator or ''}1:{self.titer.normalize():f}"
-        if self.text:
-            return self.text
-        if self.value_codings:
-            coding = self.value_codings[0]
-            return coding.display or coding.code
-        if self.interpretations:
-            return "interpretation " + ",".join(sorted(self.interpretations))
-        return "no value"
+        return self.value.describe()
 
 
 def _titer(value: Any) -> tuple[Decimal | None, str | None]:

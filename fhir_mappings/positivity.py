@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 
-from fhir_mappings.labs import LabResult
+from fhir_mappings.labs import LabResult, LabValue
 from fhir_mappings.terminology import read_yaml
 from fhir_mappings.units import UnitError, convert
 
@@ -32,7 +32,7 @@ class PositivityRules:
 
     interpretation: dict[str, Positivity]
     coded_values: dict[str, Positivity]
-    phrases: tuple[tuple[str, Positivity], ...]
+    phrases: tuple[tuple[re.Pattern[str], Positivity], ...]
 
 
 @cache
@@ -46,7 +46,9 @@ def rules() -> PositivityRules:
 
     # Order matters for text: negative phrases first, then neither, then positive.
     phrases = tuple(
-        (phrase.lower(), kinds[k]) for k in ("negative", "neither", "positive") for phrase in data["text"][k]
+        (re.compile(rf"\b{re.escape(phrase.lower())}\b"), kinds[k])
+        for k in ("negative", "neither", "positive")
+        for phrase in data["text"][k]
     )
     return PositivityRules(table("interpretation"), table("coded_values"), phrases)
 
@@ -54,7 +56,7 @@ def rules() -> PositivityRules:
 def _from_text(text: str) -> Positivity:
     lowered = text.lower()
     for phrase, kind in rules().phrases:
-        if re.search(rf"\b{re.escape(phrase)}\b", lowered):
+        if phrase.search(lowered):
             return kind
     return Positivity.NO_SIGNAL
 
@@ -71,36 +73,37 @@ def classify(
     comparator) as detected, as for a viral load.
     """
     table = rules()
-    decisive = [table.interpretation[c] for c in result.interpretations if c in table.interpretation]
+    value = result.value
+    decisive = [table.interpretation[c] for c in value.interpretations if c in table.interpretation]
     if decisive:
         return decisive[0] if len(set(decisive)) == 1 else Positivity.NEITHER
-    for coding in result.value_codings:
+    for coding in value.value_codings:
         if coding.code.upper() in table.coded_values:
             return table.coded_values[coding.code.upper()]
-    if result.titer is not None and titer_positive_at is not None:
-        below = result.titer_comparator in ("<", "<=")
-        return Positivity.POSITIVE if not below and result.titer >= titer_positive_at else Positivity.NEGATIVE
-    if result.text:
-        kind = _from_text(result.text)
+    if value.titer is not None and titer_positive_at is not None:
+        below = value.titer_comparator in ("<", "<=")
+        return Positivity.POSITIVE if not below and value.titer >= titer_positive_at else Positivity.NEGATIVE
+    if value.text:
+        kind = _from_text(value.text)
         if kind is not Positivity.NO_SIGNAL:
             return kind
-    if result.quantity is not None:
-        return _from_quantity(result, quantity_means_detected)
+    if value.quantity is not None:
+        return _from_quantity(value, quantity_means_detected)
     return Positivity.NO_SIGNAL
 
 
-def _from_quantity(result: LabResult, quantity_means_detected: bool) -> Positivity:
-    assert result.quantity is not None
-    if result.comparator in ("<", "<="):
+def _from_quantity(value: LabValue, quantity_means_detected: bool) -> Positivity:
+    assert value.quantity is not None
+    if value.comparator in ("<", "<="):
         return Positivity.NEGATIVE
     if quantity_means_detected:
-        return Positivity.POSITIVE if result.quantity > 0 else Positivity.NEGATIVE
-    if result.ref_high is None:
+        return Positivity.POSITIVE if value.quantity > 0 else Positivity.NEGATIVE
+    if value.ref_high is None:
         return Positivity.NO_SIGNAL
     try:
-        high = result.ref_high
-        if result.ref_high_unit != result.unit:
-            high = convert(result.ref_high, result.ref_high_unit, result.unit or "")
+        high = value.ref_high
+        if value.ref_high_unit != value.unit:
+            high = convert(value.ref_high, value.ref_high_unit, value.unit or "")
     except UnitError:
         return Positivity.NO_SIGNAL
-    return Positivity.POSITIVE if result.quantity > high else Positivity.NEGATIVE
+    return Positivity.POSITIVE if value.quantity > high else Positivity.NEGATIVE

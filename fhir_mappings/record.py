@@ -56,7 +56,10 @@ class PatientRecord:
                 if key in seen:
                     continue
                 seen.add(key)
-            grouped.setdefault(rtype, []).append(resource)
+            group = grouped.get(rtype)
+            if group is None:
+                group = grouped[rtype] = []
+            group.append(resource)
         patients = grouped.pop("Patient", [])
         if not patients:
             raise RecordError("no Patient resource")

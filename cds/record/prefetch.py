@@ -84,7 +84,7 @@ def _prefetched(template: PrefetchTemplate, value: Resource) -> tuple[list[Resou
     """The resources a present prefetch value holds, and a job for its further pages."""
     if value["resourceType"] == "Bundle":
         job = (lambda client: client.pages_after(value)) if next_link(value) else None
-        return list(bundle_resources(value)), job
+        return bundle_resources(value), job
     if template.is_read and value["resourceType"] == template.resource_type:
         return [value], None
     expected = template.resource_type if template.is_read else "Bundle"
