@@ -78,8 +78,20 @@ def _criterion_line(criterion: dict[str, Any], with_evidence: bool) -> str:
     about = f"{_md(statement)}: " if statement else ""
     line = f"- **{_md(criterion['id'])}** {about}{_md(criterion['reason'])}"
     if with_evidence and criterion.get("evidence"):
-        line += "; evidence: " + "; ".join(_evidence_line(e) for e in criterion["evidence"])
+        shown, more = _recent_evidence(criterion["evidence"])
+        line += "; evidence: " + "; ".join(_evidence_line(e) for e in shown)
+        if more:
+            line += f"; and {more} more in the evaluation"
     return line
+
+
+def _recent_evidence(evidence: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+    """The most recent items (up to the configured number), in their order, and how many are left out."""
+    limit = _settings()["detail_evidence_per_criterion"]
+    if len(evidence) <= limit:
+        return evidence, 0
+    newest = sorted(range(len(evidence)), key=lambda i: evidence[i].get("date") or "", reverse=True)[:limit]
+    return [evidence[i] for i in sorted(newest)], len(evidence) - limit
 
 
 def _favourable(criterion: dict[str, Any]) -> bool:

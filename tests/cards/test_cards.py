@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime
 import uuid
 
@@ -39,6 +40,22 @@ def test_candidate_card_detail_shows_evidence_and_items_to_confirm(as_of, trial,
     assert "E3.4" in met_part  # an exclusion not found is listed as clear
     assert "**I1**" in confirm_part and "**E16**" in confirm_part
     assert "I3" not in confirm_part
+
+
+def test_candidate_card_detail_shows_the_three_most_recent_evidence_items(as_of, trial, potentially_eligible):
+    evaluation = copy.deepcopy(potentially_eligible)
+    ana_results = [
+        {"reference": f"Observation/ana-{year}", "code": "http://loinc.org|8061-4", "value": "Positive", "date": f"{year}-01-10"}
+        for year in (2021, 2024, 2019, 2025, 2022)
+    ]
+    evaluation["criteria"][1]["evidence"] = ana_results
+    (card,) = build_cards([(trial, evaluation)], as_of, DEFAULT_OPTIONS)
+    (i3_line,) = [line for line in card["detail"].splitlines() if line.startswith("- **I3**")]
+    assert "Observation/ana-2024" in i3_line and "Observation/ana-2025" in i3_line and "Observation/ana-2022" in i3_line
+    assert "ana-2019" not in i3_line and "ana-2021" not in i3_line
+    assert i3_line.index("ana-2024") < i3_line.index("ana-2025") < i3_line.index("ana-2022")  # the evaluation's order
+    assert i3_line.endswith("; and 2 more in the evaluation")
+    assert card["extension"][EVALUATION_EXTENSION]["criteria"][1]["evidence"] == ana_results
 
 
 def test_candidate_card_carries_the_evaluation_unchanged(as_of, trial, potentially_eligible):
