@@ -286,17 +286,18 @@ def _value_of(resource: dict[str, Any], part: dict[str, Any]) -> LabValue:
         fields["text"] = value_string.strip()
         fields["titer"], fields["titer_comparator"] = _titer(value_string)
     concept = element(part, "valueCodeableConcept", dict) if "valueCodeableConcept" in part else None
-    fields["value_codings"] = codings_of(concept)
-    if not fields["value_codings"] and concept is not None:
-        fields["text"] = element(concept, "text", str)
-    interpretations = set()
-    for item in _list(part, "interpretation") or _list(resource, "interpretation"):
-        interpretations.update(c.code.upper() for c in codings_of(item))
-    fields["interpretations"] = frozenset(interpretations)
+    if concept is not None:
+        fields["value_codings"] = codings_of(concept)
+        if not fields["value_codings"]:
+            fields["text"] = element(concept, "text", str)
+    interpretation = _list(part, "interpretation") or _list(resource, "interpretation")
+    if interpretation:
+        fields["interpretations"] = frozenset(c.code.upper() for item in interpretation for c in codings_of(item))
     for rng in _list(part, "referenceRange"):
         high = rng.get("high") if isinstance(rng, dict) else None
-        if isinstance(high, dict) and _decimal(high.get("value")) is not None:
-            fields["ref_high"] = _decimal(high.get("value"))
+        high_value = _decimal(high.get("value")) if isinstance(high, dict) else None
+        if high_value is not None:
+            fields["ref_high"] = high_value
             fields["ref_high_unit"] = _unit_of(high) or fields.get("unit")
             break
     return LabValue(**fields)

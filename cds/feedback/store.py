@@ -94,6 +94,9 @@ class FeedbackStore:
     def __init__(self, url: str) -> None:
         self.engine: Engine = open_engine(url, SQLITE_BUSY_TIMEOUT_SECONDS)
         self._create_tables()
+        # Built once: a card row is written on every hook call that shows a card.
+        self._insert_card = self._insert(cards_issued)
+        self._insert_feedback = self._insert(feedback)
 
     def _create_tables(self) -> None:
         try:
@@ -116,7 +119,7 @@ class FeedbackStore:
             for card, trial in card_trials
         ]
         with self.engine.begin() as connection:
-            connection.execute(self._insert(cards_issued), rows)
+            connection.execute(self._insert_card, rows)
 
     def add_feedback(self, service_id: str, items: Iterable[FeedbackItem]) -> None:
         """Store feedback items; an item already stored is left as it is."""
@@ -138,7 +141,7 @@ class FeedbackStore:
         ]
         if rows:
             with self.engine.begin() as connection:
-                connection.execute(self._insert(feedback), rows)
+                connection.execute(self._insert_feedback, rows)
 
     def count_feedback(self) -> int:
         """How many feedback items are stored."""
