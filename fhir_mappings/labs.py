@@ -351,18 +351,22 @@ def extract_lab_results(
         # The code test first: most Observations of a long record are codes no
         # criterion reads, and are passed over before anything else is read.
         components = element(resource, "component", list) if "component" in resource else None
-        parts = (resource, *components) if components else (resource,)
-        matching = [part for part in parts if _may_match(part.get("code"), known_codes)]
+        if not components:  # the usual Observation, one result: no list of parts to build
+            if not _may_match(resource.get("code"), known_codes) or status_of(resource) not in COUNTED_STATUSES:
+                return []
+            found = result_of(resource, resource)
+            return [found] if found is not None else []
+        matching = [part for part in (resource, *components) if _may_match(part.get("code"), known_codes)]
         if not matching or status_of(resource) not in COUNTED_STATUSES:
             return []
-        results = []
-        for part in matching:
-            for code in codings_of(part.get("code")):
-                analyte = by_code.get((code.system, code.code))
-                if analyte is not None:
-                    results.append(_result(analyte, resource, part, code))
-                    break
-        return results
+        return [found for part in matching if (found := result_of(resource, part)) is not None]
+
+    def result_of(resource: dict[str, Any], part: dict[str, Any]) -> LabResult | None:
+        for code in codings_of(part.get("code")):
+            analyte = by_code.get((code.system, code.code))
+            if analyte is not None:
+                return _result(analyte, resource, part, code)
+        return None
 
     results, unreadable = read_each(observations, read)
     found: dict[str, list[LabResult]] = {}
