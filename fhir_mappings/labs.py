@@ -238,6 +238,11 @@ class LabResult:
         return self.value.describe()
 
 
+def chronological(result: LabResult) -> tuple[date, str]:
+    """Sort key of results, oldest first: by day (undated first), then by timestamp."""
+    return result.day or date.min, result.timestamp
+
+
 def _titer(value: Any) -> tuple[Decimal | None, str | None]:
     if isinstance(value, str):
         match = TITER.match(value)
@@ -373,5 +378,5 @@ def extract_lab_results(
     for result in results:
         found.setdefault(result.analyte, []).append(result)
     for group in found.values():
-        group.sort(key=lambda r: (r.day or date.min, r.timestamp))
+        group.sort(key=chronological)
     return found, unreadable

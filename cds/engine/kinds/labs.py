@@ -17,7 +17,7 @@ from cds.engine.context import EvaluationContext
 from cds.engine.kinds.registry import Params, kind
 from cds.engine.logic import Tri
 from cds.engine.outcome import Evidence, Outcome
-from fhir_mappings.labs import LabResult
+from fhir_mappings.labs import LabResult, chronological
 from fhir_mappings.positivity import Positivity, classify
 from fhir_mappings.units import UnitError
 
@@ -261,10 +261,9 @@ class SerologyParams(Params):
 @kind("serology", SerologyParams, reads=("Observation",))
 def serology(params: SerologyParams, ctx: EvaluationContext) -> Outcome:
     """Met when positive per `select`; equivocal results count as neither."""
-    results = sorted(
-        (r for a in params.analytes for r in ctx.facts.labs.get(a, ()) if r.day is None or r.day <= ctx.as_of),
-        key=lambda r: (r.day.isoformat() if r.day else "", r.timestamp),
-    )
+    results = [r for a in params.analytes for r in ctx.facts.labs.get(a, ()) if r.day is None or r.day <= ctx.as_of]
+    if len(params.analytes) > 1:  # each analyte's results are in order already (extract_lab_results)
+        results.sort(key=chronological)
     if params.select == "any_within":
         assert params.within_days is not None
         start = ctx.days_before(params.within_days)
