@@ -127,10 +127,10 @@ def _per_day(timing: Any) -> Decimal | None:
 
 def _dose_mg(quantity: Any, strength_mg: Decimal | None) -> Decimal | None:
     """One administration's dose in mg; a count of units needs the product strength."""
-    if not isinstance(quantity, dict) or _number(quantity.get("value")) is None:
+    value = _number(quantity.get("value")) if isinstance(quantity, dict) else None
+    if value is None:
         return None
-    value = _number(quantity.get("value"))
-    assert value is not None
+    assert isinstance(quantity, dict)
     unit = quantity.get("code") or quantity.get("unit")
     if unit is None or str(unit).lower() in timing_table().count_units:
         return value * strength_mg if strength_mg is not None else None
