@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -58,7 +59,7 @@ class Criterion:
     source: str
     logic: Node
 
-    @property
+    @cached_property
     def manual(self) -> bool:
         """Whether only a person can decide it (every part is a manual check)."""
         return all(leaf.kind.evaluate is manual_kind for leaf in leaves(self.logic))

@@ -6,6 +6,8 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import Decimal
 
+from pydantic import Field
+
 from cds.engine.context import EvaluationContext
 from cds.engine.kinds.labs import fmt
 from cds.engine.kinds.registry import Params, kind
@@ -81,34 +83,40 @@ class SteroidCourseParams(Params):
 
     group: str
     label: str
-    min_mg_per_day: Decimal
+    min_mg_per_day: Decimal = Field(gt=0)  # positive: a day without a steroid never counts
     min_days: int
     within_days: int
 
 
-def _daily_totals(exposures: list[Exposure], first: date, last: date) -> dict[date, Decimal]:
-    """Prednisone-equivalent mg per day over [first, last], concurrent steroids added."""
+def _high_dose_runs(exposures: list[Exposure], first: date, last: date, threshold: Decimal) -> list[tuple[date, date]]:
+    """Maximal runs of consecutive days in [first, last] whose prednisone-equivalent total,
+    concurrent steroids added, is at or above the threshold.
+
+    The total changes only where an exposure starts or stops, so it is summed at those
+    days (a sweep) rather than day by day.
+    """
     factors = drug_catalog().prednisone_factor
-    totals: dict[date, Decimal] = {}
+    change: dict[date, Decimal] = {}
     for e in exposures:
         assert e.start is not None and e.daily_mg is not None
-        day = max(e.start, first)
+        start = max(e.start, first)
         end = min(e.end if e.end is not None else last, last)
+        if start > end:
+            continue
         dose = e.daily_mg * factors.get(e.ingredient, Decimal(0))
-        while day <= end:
-            totals[day] = totals.get(day, Decimal(0)) + dose
-            day += timedelta(days=1)
-    return totals
-
-
-def _runs(totals: dict[date, Decimal], threshold: Decimal) -> list[tuple[date, date]]:
-    """Maximal runs of consecutive days at or above the threshold."""
+        change[start] = change.get(start, Decimal(0)) + dose
+        change[end + timedelta(days=1)] = change.get(end + timedelta(days=1), Decimal(0)) - dose
     runs: list[tuple[date, date]] = []
-    for day in sorted(d for d, mg in totals.items() if mg >= threshold):
+    total = Decimal(0)
+    days = sorted(change)
+    for day, following in zip(days, days[1:]):
+        total += change[day]
+        if total < threshold:
+            continue
         if runs and runs[-1][1] + timedelta(days=1) == day:
-            runs[-1] = (runs[-1][0], day)
+            runs[-1] = (runs[-1][0], following - timedelta(days=1))
         else:
-            runs.append((day, day))
+            runs.append((day, following - timedelta(days=1)))
     return runs
 
 
@@ -125,7 +133,7 @@ def steroid_course(params: SteroidCourseParams, ctx: EvaluationContext) -> Outco
     dosed = [e for e in steroids if e.daily_mg is not None]
     runs = [
         (a, b)
-        for a, b in _runs(_daily_totals(dosed, first, ctx.as_of), params.min_mg_per_day)
+        for a, b in _high_dose_runs(dosed, first, ctx.as_of, params.min_mg_per_day)
         if (b - a).days + 1 >= params.min_days and b >= window_start
     ]
     rule = f"≥{fmt(params.min_mg_per_day)} mg/day prednisone-equivalent for ≥{params.min_days} days"
