@@ -59,10 +59,9 @@ def _presence(fact: ConditionFact, as_of: date) -> tuple[date, date | None]:
 
 
 def _matches(params: ConditionParams, names: list[str], ctx: EvaluationContext) -> list[tuple[ConditionFact, Coding]]:
-    wanted = frozenset(names)
     found = []
-    for fact in ctx.facts.conditions:
-        if fact.valuesets.isdisjoint(wanted) or not _counts(fact, params, ctx.as_of):
+    for fact in ctx.conditions_in(names):
+        if not _counts(fact, params, ctx.as_of):
             continue
         hit = first_in(names, fact.codings)
         assert hit is not None  # one of its codings is in a wanted set

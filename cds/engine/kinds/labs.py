@@ -33,8 +33,8 @@ COMPARE: dict[str, Callable[[Decimal, Decimal], bool]] = {
 def recent(ctx: EvaluationContext, analyte: str, lookback_days: int) -> LabResult | None:
     """The most recent result of an analyte dated inside [D - lookback_days, D]."""
     start = ctx.days_before(lookback_days)
-    inside = [r for r in ctx.facts.labs.get(analyte, ()) if r.day is not None and start <= r.day <= ctx.as_of]
-    return inside[-1] if inside else None
+    # Results are oldest first: the search runs from the newest back.
+    return next((r for r in reversed(ctx.facts.labs.get(analyte, ())) if r.day is not None and start <= r.day <= ctx.as_of), None)
 
 
 def evidence_of(result: LabResult, shown: str | None = None) -> Evidence:
