@@ -24,33 +24,41 @@ def codings_of(concept: Any) -> tuple[Coding, ...]:
     if not isinstance(codings, list):
         raise MalformedResourceError("coding is not a list")
     found = []
-    # Checked inline rather than through `element`: this runs for every coding of every
-    # resource, the innermost loop of fact extraction (docs/performance.md).
     for item in codings:
         if not isinstance(item, dict):
             raise MalformedResourceError("a Coding is not a JSON object")
-        code, system, display = item.get("code"), item.get("system"), item.get("display")
-        if not isinstance(code, str):
-            if code is None:
-                continue
-            raise MalformedResourceError("Coding.code is not a string")
-        if not (system is None or isinstance(system, str)) or not (display is None or isinstance(display, str)):
-            raise MalformedResourceError("Coding.system or Coding.display is not a string")
-        coding = _SEEN.get((system, code, display))
+        key = (item.get("system"), item.get("code"), item.get("display"))
+        try:
+            coding = _SEEN.get(key)
+        except TypeError:  # an element that is a list or an object: `_new_coding` says which
+            coding = None
         if coding is None:
-            coding = _remember(system, code, display)
+            coding = _new_coding(*key)
+            if coding is None:
+                continue
         found.append(coding)
     return tuple(found)
 
 
 # Each distinct (system, code, display) as sent -> its Coding. A record repeats a few
 # codings hundreds of times (every result of one test, every renewal of one drug), so
-# most codings are a lookup, not a new object (docs/performance.md).
-_SEEN: dict[tuple[str | None, str, str | None], Coding] = {}
+# most codings are one lookup: only a coding not seen before has its JSON types checked
+# and a Coding built. This is the innermost loop of fact extraction (docs/performance.md).
+_SEEN: dict[tuple[Any, Any, Any], Coding] = {}
 _SEEN_LIMIT = 8192
 
 
-def _remember(system: str | None, code: str, display: str | None) -> Coding:
+def _new_coding(system: Any, code: Any, display: Any) -> Coding | None:
+    """The Coding for elements not seen before; None when it has no code.
+
+    :raise MalformedResourceError: an element is not a string.
+    """
+    if not isinstance(code, str):
+        if code is None:
+            return None
+        raise MalformedResourceError("Coding.code is not a string")
+    if not (system is None or isinstance(system, str)) or not (display is None or isinstance(display, str)):
+        raise MalformedResourceError("Coding.system or Coding.display is not a string")
     if len(_SEEN) >= _SEEN_LIMIT:
         _SEEN.clear()
     coding = _SEEN[(system, code, display)] = Coding(canonical_system(system), code.strip(), display or "")
