@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import orjson
 
 from cds.errors import InvalidHookRequestError, TrialCdsError
-from cds.record.fhir_client import bundle_resources, is_malformed_bundle
+from cds.record.fhir_client import is_malformed_bundle
 
 Resource = dict[str, Any]
 
@@ -107,7 +107,13 @@ def _patients_in(value: Resource) -> list[Resource]:
     if value["resourceType"] == "Patient":
         return [value]
     if value["resourceType"] == "Bundle":
-        return [r for r in bundle_resources(value) if r.get("resourceType") == "Patient"]
+        # One pass over the entries, reading only resourceType (a search-outcome entry
+        # holds an OperationOutcome, never a Patient): this runs over every prefetched entry.
+        return [
+            r
+            for e in value.get("entry") or []
+            if isinstance(e, dict) and isinstance(r := e.get("resource"), dict) and r.get("resourceType") == "Patient"
+        ]
     return []
 
 
