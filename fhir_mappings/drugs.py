@@ -68,12 +68,16 @@ class DrugCatalog:
         """Ingredient names for RxNorm ingredient or product codes, and ATC codes."""
         found: list[str] = []
         for coding in codings:
-            names: tuple[str, ...] = ()
-            if (coding.system, coding.code) in self.ingredient_by_code:
-                names = (self.ingredient_by_code[(coding.system, coding.code)],)
+            ingredient = self.ingredient_by_code.get((coding.system, coding.code))
+            if ingredient is not None:
+                names: tuple[str, ...] = (ingredient,)
             elif coding.system == RXNORM:
                 names = self.ingredients_by_product.get(coding.code, ())
-            found.extend(n for n in names if n not in found)
+            else:
+                continue
+            for name in names:
+                if name not in found:
+                    found.append(name)
         return tuple(found)
 
     def groups_of(self, ingredient: str) -> frozenset[str]:
