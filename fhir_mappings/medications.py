@@ -17,6 +17,8 @@ from decimal import Decimal
 from functools import cache, lru_cache
 from typing import Any
 
+import orjson
+
 from fhir_mappings.coding import Coding, codings_of, concept_text
 from fhir_mappings.dates import calendar_date
 from fhir_mappings.drugs import DrugCatalog, drug_catalog
@@ -141,10 +143,28 @@ def _dose_mg(quantity: Any, strength_mg: Decimal | None) -> Decimal | None:
 
 
 def _daily_mg(dosages: list[Any], strength_mg: Decimal | None, single_day: bool) -> tuple[Decimal | None, str | None]:
-    """Daily dose from the first dosage; a MedicationAdministration is that day's dose."""
+    """Daily dose from the first dosage; a MedicationAdministration is that day's dose.
+
+    Remembered per distinct dosage (its JSON), strength and kind: the renewals of one
+    prescription repeat one dosage, and working it out is most of reading a record.
+    """
     if not dosages or not isinstance(dosages[0], dict):
         return None, "no dosage"
-    dosage = dosages[0]
+    key = (orjson.dumps(dosages[0]), str(strength_mg), single_day)
+    found = _DAILY_DOSES.get(key)
+    if found is None:
+        if len(_DAILY_DOSES) >= DOSE_MEMO_SIZE:
+            _DAILY_DOSES.clear()
+        found = _DAILY_DOSES[key] = _daily_mg_of(dosages[0], strength_mg, single_day)
+    return found
+
+
+# Distinct dosages remembered by `_daily_mg`; bounds a long-running worker's memory.
+DOSE_MEMO_SIZE = 4096
+_DAILY_DOSES: dict[tuple[bytes, str, bool], tuple[Decimal | None, str | None]] = {}
+
+
+def _daily_mg_of(dosage: dict[str, Any], strength_mg: Decimal | None, single_day: bool) -> tuple[Decimal | None, str | None]:
     quantity = dosage.get("dose")
     for rate in dosage.get("doseAndRate") or []:
         if isinstance(rate, dict) and rate.get("doseQuantity"):
