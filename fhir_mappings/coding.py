@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from fhir_mappings.codes import canonical_system
@@ -27,29 +28,24 @@ def codings_of(concept: Any) -> tuple[Coding, ...]:
     for item in codings:
         if not isinstance(item, dict):
             raise MalformedResourceError("a Coding is not a JSON object")
-        key = (item.get("system"), item.get("code"), item.get("display"))
+        elements = (item.get("system"), item.get("code"), item.get("display"))
         try:
-            coding = _SEEN.get(key)
-        except TypeError:  # an element that is a list or an object: `_new_coding` says which
-            coding = None
-        if coding is None:
-            coding = _new_coding(*key)
-            if coding is None:
-                continue
-        found.append(coding)
+            coding = _coding(*elements)
+        except TypeError:  # an element that is a list or an object cannot be remembered
+            coding = _coding.__wrapped__(*elements)
+        if coding is not None:
+            found.append(coding)
     return tuple(found)
 
 
-# Each distinct (system, code, display) as sent -> its Coding. A record repeats a few
-# codings hundreds of times (every result of one test, every renewal of one drug), so
-# most codings are one lookup: only a coding not seen before has its JSON types checked
-# and a Coding built. This is the innermost loop of fact extraction (docs/performance.md).
-_SEEN: dict[tuple[Any, Any, Any], Coding] = {}
-_SEEN_LIMIT = 8192
+@lru_cache(maxsize=8192)
+def _coding(system: Any, code: Any, display: Any) -> Coding | None:
+    """The Coding of one coding's elements as sent; None when it has no code.
 
-
-def _new_coding(system: Any, code: Any, display: Any) -> Coding | None:
-    """The Coding for elements not seen before; None when it has no code.
+    Remembered per distinct (system, code, display): a record repeats a few codings
+    hundreds of times (every result of one test, every renewal of one drug), so most
+    codings are one lookup, and only one not seen before has its JSON types checked. This
+    is the innermost loop of fact extraction (docs/performance.md).
 
     :raise MalformedResourceError: an element is not a string.
     """
@@ -59,10 +55,7 @@ def _new_coding(system: Any, code: Any, display: Any) -> Coding | None:
         raise MalformedResourceError("Coding.code is not a string")
     if not (system is None or isinstance(system, str)) or not (display is None or isinstance(display, str)):
         raise MalformedResourceError("Coding.system or Coding.display is not a string")
-    if len(_SEEN) >= _SEEN_LIMIT:
-        _SEEN.clear()
-    coding = _SEEN[(system, code, display)] = Coding(canonical_system(system), code.strip(), display or "")
-    return coding
+    return Coding(canonical_system(system), code.strip(), display or "")
 
 
 # verificationStatus codes that mean the record must not count (criteria ground rules).

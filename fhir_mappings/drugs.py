@@ -102,9 +102,9 @@ class DrugCatalog:
 
     def is_non_systemic(self, text: str) -> bool:
         """Whether a product's dose form or route makes it non-systemic (a cream, eye drops)."""
-        return _remembered(self._non_systemic_seen, text, self._names_non_systemic_form)
+        return _remembered(self._non_systemic_seen, text, self._has_non_systemic_form)
 
-    def _names_non_systemic_form(self, text: str) -> bool:
+    def _has_non_systemic_form(self, text: str) -> bool:
         pattern = self._non_systemic_pattern
         return pattern is not None and pattern.search(text.lower()) is not None
 

@@ -191,31 +191,6 @@ class LabResult:
         return self.value.ref_high_unit
 
     @property
-    def interpretations(self) -> frozenset[str]:
-        """Interpretation codes, upper-case (POS, NEG, H ...)."""
-        return self.value.interpretations
-
-    @property
-    def value_codings(self) -> tuple[Coding, ...]:
-        """valueCodeableConcept codings."""
-        return self.value.value_codings
-
-    @property
-    def text(self) -> str | None:
-        """valueString, or the text of a valueCodeableConcept without codings."""
-        return self.value.text
-
-    @property
-    def titer(self) -> Decimal | None:
-        """A titer's denominator (1:160 gives 160)."""
-        return self.value.titer
-
-    @property
-    def titer_comparator(self) -> str | None:
-        """"<" or ">" before a titer."""
-        return self.value.titer_comparator
-
-    @property
     def problem(self) -> str | None:
         """Why the value could not be read, if it could not."""
         return self.value.problem

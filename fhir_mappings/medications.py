@@ -150,21 +150,14 @@ def _daily_mg(dosages: list[Any], strength_mg: Decimal | None, single_day: bool)
     """
     if not dosages or not isinstance(dosages[0], dict):
         return None, "no dosage"
-    key = (orjson.dumps(dosages[0]), str(strength_mg), single_day)
-    found = _DAILY_DOSES.get(key)
-    if found is None:
-        if len(_DAILY_DOSES) >= DOSE_MEMO_SIZE:
-            _DAILY_DOSES.clear()
-        found = _DAILY_DOSES[key] = _daily_mg_of(dosages[0], strength_mg, single_day)
-    return found
+    strength = None if strength_mg is None else str(strength_mg)  # 5 and 5.0 are one key as Decimals
+    return _daily_mg_of(orjson.dumps(dosages[0]), strength, single_day)
 
 
-# Distinct dosages remembered by `_daily_mg`; bounds a long-running worker's memory.
-DOSE_MEMO_SIZE = 4096
-_DAILY_DOSES: dict[tuple[bytes, str, bool], tuple[Decimal | None, str | None]] = {}
-
-
-def _daily_mg_of(dosage: dict[str, Any], strength_mg: Decimal | None, single_day: bool) -> tuple[Decimal | None, str | None]:
+@lru_cache(maxsize=4096)
+def _daily_mg_of(dosage_json: bytes, strength: str | None, single_day: bool) -> tuple[Decimal | None, str | None]:
+    dosage = orjson.loads(dosage_json)
+    strength_mg = None if strength is None else Decimal(strength)
     quantity = dosage.get("dose")
     for rate in dosage.get("doseAndRate") or []:
         if isinstance(rate, dict) and rate.get("doseQuantity"):

@@ -6,11 +6,11 @@ knows how to match a coding against them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import yaml
 
@@ -97,20 +97,11 @@ def coded_valuesets() -> dict[str, ValueSet]:
     return sets
 
 
-# Each distinct coding -> the names of the coded value sets holding it (`_sets_holding`).
-_NAMES_BY_CODING: dict[Coding, frozenset[str]] = {}
-
-
+@lru_cache(maxsize=MEMO_SIZE)
 def _sets_holding(coding: Coding) -> frozenset[str]:
     # A long record repeats the same few codings: each distinct one is matched against
-    # every value set once per worker; at most MEMO_SIZE of them are kept.
-    found = _NAMES_BY_CODING.get(coding)
-    if found is None:
-        if len(_NAMES_BY_CODING) >= MEMO_SIZE:
-            _NAMES_BY_CODING.clear()
-        found = frozenset(name for name, vs in coded_valuesets().items() if vs.contains(coding))
-        _NAMES_BY_CODING[coding] = found
-    return found
+    # every value set once per worker.
+    return frozenset(name for name, vs in coded_valuesets().items() if vs.contains(coding))
 
 
 def valuesets_of(codings: Iterable[Coding]) -> frozenset[str]:
@@ -125,10 +116,28 @@ def valuesets_of(codings: Iterable[Coding]) -> frozenset[str]:
     return frozenset().union(*(_sets_holding(coding) for coding in listed))
 
 
-def first_in(names: Iterable[str], codings: Iterable[Coding]) -> Coding | None:
-    """The first coding held by the first of the named value sets that holds any, if any."""
-    listed = tuple(codings)
-    return next((c for name in names for c in listed if name in _sets_holding(c)), None)
+class Coded(Protocol):
+    """A fact with codes: its codings, and the names of the coded value sets that hold them."""
+
+    @property
+    def codings(self) -> tuple[Coding, ...]: ...
+
+    @property
+    def valuesets(self) -> frozenset[str]: ...
+
+
+C = TypeVar("C", bound=Coded)
+
+
+def coded_in(facts: Iterable[C], names: Sequence[str]) -> list[tuple[C, Coding]]:
+    """Each fact coded in one of the named value sets, in order, with the coding that
+    decides it: the first coding held by the first of those sets that holds any."""
+    wanted = frozenset(names)
+    return [
+        (fact, next(c for name in names for c in fact.codings if name in _sets_holding(c)))
+        for fact in facts
+        if not fact.valuesets.isdisjoint(wanted)
+    ]
 
 
 def valueset(name: str) -> ValueSet:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cached_property
 
-from fhir_mappings.conditions import ConditionFact
 from fhir_mappings.facts import Facts
 from fhir_mappings.medications import Exposure, merge_exposures
 
@@ -22,22 +20,6 @@ class EvaluationContext:
     def days_before(self, days: int) -> date:
         """D minus `days`: the first day of a look-back window (windows include both ends)."""
         return self.as_of - timedelta(days=days)
-
-    @cached_property
-    def _condition_positions(self) -> dict[str, list[int]]:
-        # Value-set name -> positions in facts.conditions of the Conditions coded in it.
-        index: dict[str, list[int]] = {}
-        for position, fact in enumerate(self.facts.conditions):
-            for name in fact.valuesets:
-                index.setdefault(name, []).append(position)
-        return index
-
-    def conditions_in(self, valuesets: Iterable[str]) -> list[ConditionFact]:
-        """The Conditions coded in any of the value sets, in record order; indexed once
-        per evaluation, since most criteria ask about one or two value sets."""
-        index = self._condition_positions
-        positions = sorted({p for name in valuesets for p in index.get(name, ())})
-        return [self.facts.conditions[p] for p in positions]
 
     @cached_property
     def merged_exposures(self) -> list[Exposure]:

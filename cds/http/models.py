@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import orjson
 
 from cds.errors import InvalidHookRequestError, TrialCdsError
-from cds.record.fhir_client import is_malformed_bundle
+from cds.record.fhir_client import bundle_resources, is_malformed_bundle
 
 Resource = dict[str, Any]
 
@@ -36,6 +36,9 @@ class HookRequest:
     fhir_server: str | None
     access_token: str | None
     prefetch: dict[str, Resource | None]
+    # The resources of each prefetched Bundle, by key, read out once here (search-outcome
+    # entries left out), so the record is built without walking the entries again.
+    bundled: dict[str, list[Resource]]
 
     @property
     def is_patient_facing(self) -> bool:
@@ -103,26 +106,14 @@ def _access_token(data: dict[str, Any], fhir_server: str | None) -> str | None:
     return token
 
 
-def _patients_in(value: Resource) -> list[Resource]:
-    if value["resourceType"] == "Patient":
-        return [value]
-    if value["resourceType"] == "Bundle":
-        # One pass over the entries, reading only resourceType (a search-outcome entry
-        # holds an OperationOutcome, never a Patient): this runs over every prefetched entry.
-        return [
-            r
-            for e in value.get("entry") or []
-            if isinstance(e, dict) and isinstance(r := e.get("resource"), dict) and r.get("resourceType") == "Patient"
-        ]
-    return []
-
-
-def _prefetch(data: dict[str, Any], patient_id: str) -> dict[str, Resource | None]:
+def _prefetch(data: dict[str, Any], patient_id: str) -> tuple[dict[str, Resource | None], dict[str, list[Resource]]]:
+    """The prefetch values, checked, and the resources of each Bundle among them."""
     prefetch = data.get("prefetch")
     if prefetch is None:
-        return {}
+        return {}, {}
     if not isinstance(prefetch, dict):
         raise InvalidHookRequestError("prefetch must be an object")
+    bundled: dict[str, list[Resource]] = {}
     for key, value in prefetch.items():
         if value is None:
             continue
@@ -130,9 +121,13 @@ def _prefetch(data: dict[str, Any], patient_id: str) -> dict[str, Resource | Non
             raise InvalidHookRequestError(f"prefetch '{key}' is not a FHIR resource (an object with resourceType) or null")
         if is_malformed_bundle(value):
             raise InvalidHookRequestError(f"prefetch '{key}' is a Bundle whose entry or link is not a list")
-        if any(patient.get("id") != patient_id for patient in _patients_in(value)):
+        if value["resourceType"] == "Bundle":
+            held = bundled[key] = bundle_resources(value)
+        else:
+            held = [value]
+        if any(r.get("resourceType") == "Patient" and r.get("id") != patient_id for r in held):
             raise InvalidHookRequestError(f"prefetch '{key}' holds a Patient other than context.patientId")
-    return prefetch
+    return prefetch, bundled
 
 
 def parse_hook_request(body: bytes, expected_hook: str) -> HookRequest:
@@ -152,6 +147,7 @@ def parse_hook_request(body: bytes, expected_hook: str) -> HookRequest:
     if not isinstance(patient_id, str) or not FHIR_ID.fullmatch(patient_id):
         raise InvalidHookRequestError("context.patientId is required and must be a FHIR id")
     fhir_server = _fhir_server(data)
+    prefetch, bundled = _prefetch(data, patient_id)
     return HookRequest(
         hook=hook,
         hook_instance=hook_instance,
@@ -159,5 +155,6 @@ def parse_hook_request(body: bytes, expected_hook: str) -> HookRequest:
         context=context,
         fhir_server=fhir_server,
         access_token=_access_token(data, fhir_server),
-        prefetch=_prefetch(data, patient_id),
+        prefetch=prefetch,
+        bundled=bundled,
     )

@@ -84,6 +84,7 @@ class TrialEligibilityService:
             self.templates,
             hook_request.context,
             hook_request.prefetch,
+            hook_request.bundled,
             FhirAccess(hook_request.fhir_server, hook_request.access_token),
             self.policy,
         )

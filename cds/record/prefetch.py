@@ -23,7 +23,6 @@ from cds.record.fhir_client import (
     FetchLimits,
     FhirClient,
     FhirFetchError,
-    bundle_resources,
     next_link,
 )
 from cds.record.templates import PrefetchTemplate
@@ -80,11 +79,13 @@ def _describe(template: PrefetchTemplate) -> str:
     return f"prefetch '{template.key}' ({template.resource_type} {'read' if template.is_read else 'search'})"
 
 
-def _prefetched(template: PrefetchTemplate, value: Resource) -> tuple[list[Resource], Job | None]:
+def _prefetched(
+    template: PrefetchTemplate, value: Resource, bundled: Mapping[str, list[Resource]]
+) -> tuple[list[Resource], Job | None]:
     """The resources a present prefetch value holds, and a job for its further pages."""
     if value["resourceType"] == "Bundle":
         job = (lambda client: client.pages_after(value)) if next_link(value) else None
-        return bundle_resources(value), job
+        return bundled[template.key], job
     if template.is_read and value["resourceType"] == template.resource_type:
         return [value], None
     expected = template.resource_type if template.is_read else "Bundle"
@@ -144,10 +145,13 @@ def gather(
     templates: Iterable[PrefetchTemplate],
     context: Mapping[str, object],
     prefetch: Mapping[str, Resource | None],
+    bundled: Mapping[str, list[Resource]],
     access: FhirAccess,
     policy: CallbackPolicy,
 ) -> GatheredData:
     """Collect every resource the templates ask for, from prefetch or the FHIR server.
+
+    `bundled` holds the resources of each prefetched Bundle, by key (`HookRequest.bundled`).
 
     :raise InvalidHookRequestError: a prefetch value does not fit its template.
     :raise PrefetchUnavailableError: some needed data cannot be had; lists each piece.
@@ -165,7 +169,7 @@ def gather(
         if value["resourceType"] == "OperationOutcome":
             problems.append(f"{_describe(template)}: the client could not prefetch it (OperationOutcome)")
             continue
-        present, more_pages = _prefetched(template, value)
+        present, more_pages = _prefetched(template, value, bundled)
         resources.extend(present)
         if more_pages is not None:
             jobs[template] = more_pages

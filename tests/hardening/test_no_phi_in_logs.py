@@ -19,7 +19,6 @@ from typing import Any
 from hook_settings import (
     ACCESS_TOKEN,
     BEARER,
-    FHIR_BASE,
     SERVICE_URL,
     observations_url,
     resources_of,

@@ -42,7 +42,10 @@ def test_demo_requests_hold_valid_fhir_r4(name):
 def test_demo_dates_move_with_the_evaluation_date():
     later = AS_OF + datetime.timedelta(days=100)
     first, second = demo_resources("washout", AS_OF), demo_resources("washout", later)
-    vaccine_day = lambda data: datetime.date.fromisoformat(data["immunizations"][0]["occurrenceDateTime"])
+
+    def vaccine_day(data: dict) -> datetime.date:
+        return datetime.date.fromisoformat(data["immunizations"][0]["occurrenceDateTime"])
+
     assert vaccine_day(second) - vaccine_day(first) == datetime.timedelta(days=100)
     assert vaccine_day(first) == AS_OF - datetime.timedelta(days=10)
 

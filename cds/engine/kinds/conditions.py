@@ -13,7 +13,7 @@ from cds.engine.kinds.registry import Params, kind
 from cds.engine.logic import Tri
 from cds.engine.outcome import Evidence, Outcome
 from fhir_mappings.conditions import ConditionFact
-from fhir_mappings.terminology import Coding, first_in
+from fhir_mappings.terminology import Coding, coded_in
 
 
 class UnknownWhen(Params):
@@ -59,14 +59,7 @@ def _presence(fact: ConditionFact, as_of: date) -> tuple[date, date | None]:
 
 
 def _matches(params: ConditionParams, names: list[str], ctx: EvaluationContext) -> list[tuple[ConditionFact, Coding]]:
-    found = []
-    for fact in ctx.conditions_in(names):
-        if not _counts(fact, params, ctx.as_of):
-            continue
-        hit = first_in(names, fact.codings)
-        assert hit is not None  # one of its codings is in a wanted set
-        found.append((fact, hit))
-    return found
+    return [(fact, hit) for fact, hit in coded_in(ctx.facts.conditions, names) if _counts(fact, params, ctx.as_of)]
 
 
 @kind("condition", ConditionParams, reads=("Condition",))

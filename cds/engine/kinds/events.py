@@ -9,7 +9,7 @@ from cds.engine.kinds.registry import Params, kind
 from cds.engine.logic import Tri
 from cds.engine.outcome import Evidence, Outcome
 from fhir_mappings.events import CodedEvent
-from fhir_mappings.terminology import first_in
+from fhir_mappings.terminology import coded_in
 
 
 class EventParams(Params):
@@ -22,17 +22,12 @@ class EventParams(Params):
 
 def _event_within(params: EventParams, events: list[CodedEvent], ctx: EvaluationContext) -> Outcome:
     """Met by an event overlapping [D - within_days, D]; clears_on = last day + window + 1."""
-    wanted = frozenset(params.valuesets)
     start = ctx.days_before(params.within_days)
-    inside = []
-    for event in events:
-        if event.valuesets.isdisjoint(wanted):
-            continue
-        if event.start is None or event.start > ctx.as_of or (event.end or event.start) < start:
-            continue
-        hit = first_in(params.valuesets, event.codings)
-        assert hit is not None  # one of its codings is in a wanted set
-        inside.append((event, hit))
+    inside = [
+        (event, hit)
+        for event, hit in coded_in(events, params.valuesets)
+        if event.start is not None and event.start <= ctx.as_of and (event.end or event.start) >= start
+    ]
     if not inside:
         return Outcome(Tri.NOT_MET, f"no record of {params.label} within {params.within_days} days")
     last = max(min(e.end or e.start, ctx.as_of) for e, _ in inside if e.start)  # type: ignore[type-var]
