@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
+
+from fhir_mappings.references import index_resources, reference_key, resolve
 
 Resource = dict[str, Any]
 
@@ -23,6 +26,9 @@ class PatientRecord:
 
     patient: Resource
     by_type: Mapping[str, tuple[Resource, ...]]
+    # fullUrl key (an absolute URL's `Type/id`, or a `urn:uuid:`) -> the resource, for
+    # references written against a Bundle's fullUrls (Synthea's transaction Bundles).
+    full_urls: Mapping[str, Resource] = field(default_factory=dict)
 
     @property
     def patient_id(self) -> str:
@@ -33,6 +39,19 @@ class PatientRecord:
         """Every resource of one type, in the order received."""
         return self.by_type.get(resource_type, ())
 
+    @cached_property
+    def _index(self) -> dict[str, Resource]:
+        entries = [(None, self.patient)] + [(None, r) for group in self.by_type.values() for r in group]
+        index = index_resources(entries)
+        for key, resource in self.full_urls.items():
+            index.setdefault(key, resource)
+        return index
+
+    def resolve(self, reference: Any, container: Resource | None = None) -> Resource | None:
+        """The resource a reference string names, in any form (relative, absolute URL,
+        versioned, `urn:uuid:` fullUrl, or `#id` contained in `container`)."""
+        return resolve(reference, self._index, container)
+
     @classmethod
     def from_resources(cls, resources: Iterable[Resource]) -> PatientRecord:
         """Group resources by type, dropping exact duplicates of `Type/id`.
@@ -42,9 +61,19 @@ class PatientRecord:
 
         :raise RecordError: no Patient, or more than one distinct Patient.
         """
+        return cls.from_entries((None, r) for r in resources)
+
+    @classmethod
+    def from_entries(cls, entries: Iterable[tuple[Any, Resource]]) -> PatientRecord:
+        """As `from_resources`, for (fullUrl, resource) pairs: references written against
+        a fullUrl (`urn:uuid:…`, an absolute URL) then resolve too.
+
+        :raise RecordError: no Patient, or more than one distinct Patient.
+        """
         grouped: dict[str, list[Resource]] = {}
         seen: set[tuple[str, str]] = set()
-        for resource in resources:
+        full_urls: dict[str, Resource] = {}
+        for full_url, resource in entries:
             if not isinstance(resource, dict):
                 continue
             rtype = resource.get("resourceType")
@@ -60,12 +89,15 @@ class PatientRecord:
             if group is None:
                 group = grouped[rtype] = []
             group.append(resource)
+            url_key = reference_key(full_url) if full_url is not None else None
+            if url_key is not None:
+                full_urls.setdefault(url_key, resource)
         patients = grouped.pop("Patient", [])
         if not patients:
             raise RecordError("no Patient resource")
         if len(patients) > 1:
             raise RecordError(f"{len(patients)} Patient resources; expected one patient")
-        return cls(patient=patients[0], by_type={k: tuple(v) for k, v in grouped.items()})
+        return cls(patient=patients[0], by_type={k: tuple(v) for k, v in grouped.items()}, full_urls=full_urls)
 
     @classmethod
     def from_bundle(cls, bundle: Resource) -> PatientRecord:
@@ -78,5 +110,6 @@ class PatientRecord:
         entries = bundle.get("entry") or []
         if not isinstance(entries, list):
             raise RecordError("Bundle.entry must be a list")
-        resources = (e.get("resource") for e in entries if isinstance(e, dict))
-        return cls.from_resources(r for r in resources if isinstance(r, dict))
+        return cls.from_entries(
+            (e.get("fullUrl"), e["resource"]) for e in entries if isinstance(e, dict) and isinstance(e.get("resource"), dict)
+        )

@@ -39,6 +39,7 @@ class CriterionResult:
         return {
             "id": self.criterion.id,
             "kind": self.criterion.kind,
+            "label": self.criterion.label,
             "status": self.status.value,
             "manual": self.criterion.manual,
             "reason": self.reason,

@@ -28,6 +28,9 @@ class CriterionFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     id: str
     kind: Literal["inclusion", "exclusion"]
+    # A short clinician-readable name ("Hemoglobin below 85 g/L"): what cards and the
+    # worksheet show instead of the criterion id.
+    label: str = Field(min_length=1, max_length=80)
     statement: str
     source: str
     choices: list[str] = Field(default_factory=list)
@@ -55,6 +58,7 @@ class Criterion:
 
     id: str
     kind: Literal["inclusion", "exclusion"]
+    label: str
     statement: str
     source: str
     logic: Node

@@ -16,7 +16,7 @@ from fhir_builders import AS_OF, bundle, condition, days_before, observation, pa
 from cds.cli import main
 from cds.trials.loader import load_trials
 
-CRITERION_KEYS = {"id", "kind", "status", "manual", "reason", "clears_on", "evidence"}
+CRITERION_KEYS = {"id", "kind", "label", "status", "manual", "reason", "clears_on", "evidence"}
 EVIDENCE_KEYS = {"reference", "code", "value", "date"}
 CHECKLIST_LINE = re.compile(r"^\[[ x?]\] (\S+)")
 TOP_KEYS = {"trial", "patient", "as_of", "decision", "eligible_from", "criteria"}

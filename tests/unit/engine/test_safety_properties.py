@@ -173,7 +173,7 @@ def test_json_shape_is_exact_for_any_patient(resources: list[dict[str, Any]]) ->
     assert result["decision"] in {"ineligible", "potentially_eligible"}
     assert [c["id"] for c in result["criteria"]] == [c.id for c in nct05247203().criteria]
     for entry in result["criteria"]:
-        assert set(entry) == {"id", "kind", "status", "manual", "reason", "clears_on", "evidence"}
+        assert set(entry) == {"id", "kind", "label", "status", "manual", "reason", "clears_on", "evidence"}
         assert entry["kind"] in {"inclusion", "exclusion"}
         assert entry["status"] in {"met", "not_met", "unknown"}
         assert isinstance(entry["manual"], bool)
