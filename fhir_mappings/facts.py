@@ -27,7 +27,8 @@ class Facts:
     `medication_records` counts every usable medication record, matched to a known
     ingredient or not, because "no medication records at all" differs from "none that
     qualifies". `unreadable` holds, by resource type, the resources whose JSON could not
-    be read: criteria that read that type can then not be `not_met`.
+    be read, and the types that could not be had at all (`PatientRecord.missing`):
+    criteria that read that type can then not be `not_met`.
     """
 
     demographics: Demographics
@@ -66,6 +67,10 @@ def extract_facts(
     for item in bad_labs + bad_conditions + bad_medications + bad_immunizations + bad_procedures + bad_allergies:
         resource_type = item.reference.split("/", 1)[0]
         unreadable[resource_type] = unreadable.get(resource_type, ()) + (item,)
+    # A type that could not be had at all is, for the criteria, one more record not read.
+    for gap in record.missing:
+        item = Unreadable(f"the {gap.resource_type} resources", f"prefetch '{gap.key}': {gap.reason}")
+        unreadable[gap.resource_type] = unreadable.get(gap.resource_type, ()) + (item,)
     return Facts(
         demographics=extract_demographics(record.patient),
         labs=labs,

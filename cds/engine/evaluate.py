@@ -13,6 +13,7 @@ from cds.engine.tree import evaluate_node
 from cds.trials.schema import Criterion, Trial
 from fhir_mappings.facts import Facts
 from fhir_mappings.immutable import immutable
+from fhir_mappings.record import MissingData
 
 POTENTIALLY_ELIGIBLE = "potentially_eligible"
 INELIGIBLE = "ineligible"
@@ -56,6 +57,8 @@ class TrialResult:
     patient_reference: str
     as_of: date
     criteria: tuple[CriterionResult, ...]
+    # Resource types the record lacked (a fetch that failed): their criteria are unknown, never not_met.
+    missing_data: tuple[MissingData, ...] = ()
 
     @property
     def decision(self) -> str:
@@ -78,7 +81,7 @@ class TrialResult:
     def to_json(self) -> dict[str, Any]:
         """The evaluation JSON printed by `trialcds evaluate --format json`."""
         eligible_from = self.eligible_from
-        return {
+        evaluation = {
             "trial": self.trial.id,
             "patient": self.patient_reference,
             "as_of": self.as_of.isoformat(),
@@ -86,6 +89,9 @@ class TrialResult:
             "eligible_from": eligible_from.isoformat() if eligible_from else None,
             "criteria": [c.to_json() for c in self.criteria],
         }
+        if self.missing_data:
+            evaluation["missing_data"] = [gap.to_json() for gap in self.missing_data]
+        return evaluation
 
 
 def evaluate_criteria(trial: Trial, facts: Facts, as_of: date) -> tuple[CriterionResult, ...]:
