@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -287,8 +287,3 @@ def build_cards(
         elif _eligible_soon(evaluation, as_of, options):
             cards.append(eligible_soon_card(trial, evaluation, new_uuid))
     return cards
-
-
-def card_trial_ids(cards: Sequence[Card]) -> list[tuple[str, str]]:
-    """(card uuid, trial id) for each card, for the feedback store."""
-    return [(card["uuid"], card["extension"][EVALUATION_EXTENSION]["trial"]) for card in cards]

@@ -16,9 +16,9 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from cds.cards import CardOptions, build_cards, card_trial_ids, prepare_referrals
+from cds.cards import EVALUATION_EXTENSION, CardOptions, build_cards, prepare_referrals
 from cds.errors import PrefetchUnavailableError, TrialCdsError
-from cds.feedback.store import FeedbackStore
+from cds.feedback.store import FeedbackStore, IssuedCard
 from cds.http.models import HookRequest
 from cds.pipeline import evaluate_trial
 from cds.record.prefetch import CallbackPolicy, FhirAccess, GatheredData, gather
@@ -142,12 +142,13 @@ class TrialEligibilityService:
         return {"cards": cards}
 
     def _remember(self, cards: list[dict[str, Any]]) -> None:
-        """Record which trial each card is about, for the feedback report.
+        """Record which trial each card is about and the override reasons it offered, for the feedback report.
 
         A store failure must not withhold cards from the clinician: it is logged and
         the feedback for these cards then shows no trial.
         """
         try:
-            self.store.record_cards(SERVICE_ID, card_trial_ids(cards))
+            issued = [IssuedCard.of(card, card["extension"][EVALUATION_EXTENSION]["trial"]) for card in cards]
+            self.store.record_cards(SERVICE_ID, issued)
         except SQLAlchemyError as exc:
             log.warning("cards not recorded", extra={"fields": {"error_class": type(exc).__name__}})
