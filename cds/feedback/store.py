@@ -35,9 +35,8 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from cds.database import open_engine
+from cds.database import create_tables, open_engine
 from cds.feedback.validation import FeedbackItem
 
 # How long a SQLite writer waits for another worker's lock before failing.
@@ -127,7 +126,7 @@ class FeedbackStore:
 
     def __init__(self, url: str) -> None:
         self.engine: Engine = open_engine(url, SQLITE_BUSY_TIMEOUT_SECONDS)
-        self._create_tables()
+        create_tables(self.engine, metadata)
         # No pooled connection may cross gunicorn's fork (preload_app, cds/gunicorn_conf.py):
         # each worker opens its own on first use.
         self.engine.dispose()
@@ -135,13 +134,6 @@ class FeedbackStore:
         self._insert_card = self._insert(cards_issued)
         self._insert_reason = self._insert(card_override_reasons)
         self._insert_feedback = self._insert(feedback)
-
-    def _create_tables(self) -> None:
-        try:
-            metadata.create_all(self.engine)
-        except (OperationalError, ProgrammingError):
-            # Another worker created them between the check and the CREATE: check again.
-            metadata.create_all(self.engine)
 
     def _insert(self, table: Table):  # type: ignore[no-untyped-def]
         dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import uuid
 from pathlib import Path
 
@@ -11,8 +10,7 @@ from click.testing import CliRunner
 from hook_settings import SERVICE_URL
 
 from cds.cli import main
-from cds.feedback.store import FeedbackStore, database_url
-from cds.feedback.validation import parse_feedback
+from cds.feedback.store import FeedbackStore
 
 FEEDBACK_URL = SERVICE_URL + "/feedback"
 ALREADY_SCREENED = {"system": "urn:trialcds:override-reason", "code": "already-screened", "display": "Already screened"}
@@ -160,24 +158,3 @@ def test_feedback_that_is_not_json_is_400(client):
 
 def test_feedback_for_an_unknown_service_is_404(client):
     assert client.post("/cds-services/other/feedback", json={"feedback": [overridden(CARD)]}).status_code == 404
-
-
-def _write_from_worker(url: str, worker: int) -> None:
-    """Store the shared item and one of this worker's own, as a gunicorn worker would."""
-    items = parse_feedback({"feedback": [overridden(CARD), overridden(CARD, f"2026-06-15T11:00:0{worker}Z")]})
-    store = FeedbackStore(url)
-    for _ in range(20):
-        store.add_feedback("trial-eligibility", items)
-    store.close()
-
-
-def test_several_processes_writing_at_once(tmp_path: Path):
-    url = database_url(str(tmp_path / "shared.sqlite3"), str(tmp_path))
-    context = multiprocessing.get_context("spawn")
-    workers = [context.Process(target=_write_from_worker, args=(url, n)) for n in range(4)]
-    for process in workers:
-        process.start()
-    for process in workers:
-        process.join()
-    assert [process.exitcode for process in workers] == [0, 0, 0, 0]
-    assert FeedbackStore(url).count_feedback() == 1 + 4
