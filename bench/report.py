@@ -125,11 +125,13 @@ def _scale(r: RunResults) -> list[str]:
     lines = [
         "## Fetch mode at EHR scale",
         "",
-        f"Hook calls without prefetch for generated patients of {r.scale.size:,} resources loaded into sekmet-fhir "
-        "(which pages search results by 20 unless asked otherwise, and by at most 1,000), the service with its "
-        f"production FHIR settings (4.5 s budget per call, 4 s read timeout) and {r.workers} sync workers "
-        "(`bench/fetch_scale.py`). Each answer is classed by the service's log line: `ok` is complete, "
-        "`partial_data` lacks what the call's budget did not reach, `TRIALCDS-PREFETCH-412` had no answer.",
+        (
+            f"Hook calls without prefetch for generated patients of {r.scale.size:,} resources loaded into sekmet-fhir "
+            "(which pages search results by 20 unless asked otherwise, and by at most 1,000), the service with its "
+            f"production FHIR settings (4.5 s budget per call, 4 s read timeout) and {r.workers} sync workers "
+            "(`bench/fetch_scale.py`). Each answer is classed by the service's log line: `ok` is complete, "
+            "`partial_data` lacks what the call's budget did not reach, `TRIALCDS-PREFETCH-412` had no answer."
+        ),
         "",
         f"| measure | before (commit {before_file['commit']}, {before_file['date']}) | now |",
         "|---|---|---|",
@@ -162,8 +164,8 @@ def _targets(r: RunResults) -> list[str]:
     if r.scale is not None:
         p95, limit = r.scale.sequential.p95, t["fetch_scale_p95_ms"]["max"]
         answered = r.scale.sequential_outcomes.get("ok", 0) == r.scale.sequential.count
-        rows.append((f"fetch mode, {t['fetch_scale_p95_ms']['size']:,}-resource patient, no prefetch: p95 < {limit} ms, "
-                     "every answer complete", f"{_ms(p95)} ms, {_outcomes(r.scale.sequential_outcomes)}",
+        name = f"fetch mode, {t['fetch_scale_p95_ms']['size']:,}-resource patient, no prefetch: p95 < {limit} ms"
+        rows.append((f"{name}, every answer complete", f"{_ms(p95)} ms, {_outcomes(r.scale.sequential_outcomes)}",
                      p95 < limit and answered))
         calls = t["fetch_scale_concurrent"]["calls"]
         rows.append((f"fetch mode: {calls} such calls at once all answered (200, nothing missing)",
