@@ -13,4 +13,5 @@ from fhir_mappings.record import PatientRecord
 def evaluate_trial(record: PatientRecord, trial: Trial, as_of: date) -> TrialResult:
     """Evaluate one patient against one trial at date `as_of`."""
     facts = extract_facts(record, trial.local_analytes)
-    return TrialResult(trial, f"Patient/{record.patient_id}", as_of, evaluate_criteria(trial, facts, as_of))
+    criteria = evaluate_criteria(trial, facts, as_of)
+    return TrialResult(trial, f"Patient/{record.patient_id}", as_of, criteria, facts.unidentified_medications)

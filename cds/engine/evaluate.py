@@ -13,6 +13,7 @@ from cds.engine.tree import evaluate_node
 from cds.trials.schema import Criterion, Trial
 from fhir_mappings.facts import Facts
 from fhir_mappings.immutable import immutable
+from fhir_mappings.medications import UnidentifiedMedication
 
 POTENTIALLY_ELIGIBLE = "potentially_eligible"
 INELIGIBLE = "ineligible"
@@ -50,12 +51,17 @@ class CriterionResult:
 
 @dataclass(frozen=True)
 class TrialResult:
-    """A trial's verdict for one patient at one date."""
+    """A trial's verdict for one patient at one date.
+
+    `unidentified_medications`: the patient's medication records whose drug no code or
+    name identified; they match no drug criterion, so the coordinator checks them.
+    """
 
     trial: Trial
     patient_reference: str
     as_of: date
     criteria: tuple[CriterionResult, ...]
+    unidentified_medications: tuple[UnidentifiedMedication, ...] = ()
 
     @property
     def decision(self) -> str:
@@ -85,6 +91,7 @@ class TrialResult:
             "decision": self.decision,
             "eligible_from": eligible_from.isoformat() if eligible_from else None,
             "criteria": [c.to_json() for c in self.criteria],
+            "unidentified_medications": [m.to_json() for m in self.unidentified_medications],
         }
 
 
