@@ -9,8 +9,8 @@ from fhir_mappings.allergies import AllergyFact, extract_allergies
 from fhir_mappings.conditions import ConditionFact, extract_conditions
 from fhir_mappings.events import CodedEvent, extract_immunizations, extract_procedures
 from fhir_mappings.labs import LabResult, analytes, extract_lab_results
-from fhir_mappings.medication_periods import MEDICATION_RECORD_TYPES
 from fhir_mappings.medications import (
+    MEDICATION_RECORD_TYPES,
     Exposure,
     UnidentifiedMedication,
     read_medication_records,

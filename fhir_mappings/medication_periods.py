@@ -31,9 +31,6 @@ from fhir_mappings.readable import element, status_of
 from fhir_mappings.terminology import read_yaml
 from fhir_mappings.timing import duration_days
 
-# The resource types that record a patient taking, being given, dispensed or prescribed a drug.
-MEDICATION_RECORD_TYPES = ("MedicationStatement", "MedicationRequest", "MedicationAdministration", "MedicationDispense")
-
 
 @dataclass(frozen=True)
 class StatusRule:

@@ -31,6 +31,9 @@ from fhir_mappings.readable import (
 )
 from fhir_mappings.terminology import Coding
 
+# The resource types that record a patient taking, being given, dispensed or prescribed a drug.
+MEDICATION_RECORD_TYPES = ("MedicationStatement", "MedicationRequest", "MedicationAdministration", "MedicationDispense")
+
 
 @immutable
 class Exposure:

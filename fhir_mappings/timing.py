@@ -13,6 +13,7 @@ from functools import cache
 from typing import Any
 
 from fhir_mappings.coding import codings_of
+from fhir_mappings.readable import element
 from fhir_mappings.terminology import read_yaml
 
 
@@ -60,7 +61,8 @@ def number(value: Any) -> Fraction | None:
 
 def doses_per_day(timing: Any) -> Fraction | None:
     """Administrations per day from Dosage.timing: repeat (frequency ÷ period in days),
-    else a GTSAbbreviation `code`; None when neither states it (dosage text is not read)."""
+    else a GTSAbbreviation `code` (a coding, or a code text that is exactly one such code:
+    "BID"); None when neither states it (dosage text is not read)."""
     if not isinstance(timing, dict):
         return None
     table = timing_table()
@@ -72,11 +74,13 @@ def doses_per_day(timing: Any) -> Fraction | None:
         if frequency is None or period is None or period <= 0 or unit_days is None:
             return None
         return frequency / (period * unit_days)
-    for coding in codings_of(timing.get("code")):
+    code = timing.get("code")
+    for coding in codings_of(code):
         found = table.per_day.get(coding.code.upper())
         if found is not None:
             return found
-    return None
+    text = element(code, "text", str) if isinstance(code, dict) else None
+    return table.per_day.get(text.strip().upper()) if text else None
 
 
 def duration_days(quantity: Any) -> Fraction | None:

@@ -23,8 +23,7 @@ from cds.engine.logic import Tri
 from cds.engine.outcome import Evidence, Outcome
 from cds.engine.steroid_doses import DailyTotals, high_dose_runs
 from fhir_mappings.dates import add_months
-from fhir_mappings.medication_periods import MEDICATION_RECORD_TYPES
-from fhir_mappings.medications import Exposure
+from fhir_mappings.medications import MEDICATION_RECORD_TYPES, Exposure
 
 MEDICATION_TYPES = (*MEDICATION_RECORD_TYPES, "Medication")
 Days = tuple[date, date]

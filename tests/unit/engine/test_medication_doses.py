@@ -119,6 +119,19 @@ def test_timing_code_gives_doses_per_day(dose: float, code: str, expected: str) 
     assert status_of("E12", _order(PREDNISONE, dosage(dose, timing_code=code))) == expected
 
 
+def test_timing_code_text_that_is_an_abbreviation() -> None:
+    """Oracle Health's MedicationStatement: timing.code with a Millennium code-set coding and a
+    SNOMED coding, and the text "BID"; 50 mg twice a day."""
+    statement = medication_statement(PREDNISONE, days_before(20), days_before(7), status="completed", dose=dosage(50))
+    statement["dosage"][0]["timing"] = {"code": {"coding": [
+        {"system": "https://fhir.cerner.com/ec2458f2-1e24-41c8-b71b-0e701af7583d/codeSet/4003", "code": "696530",
+         "display": "BID"},
+        {"system": "http://snomed.info/sct", "code": "229799001", "display": "Twice a day"}], "text": "BID"}}
+    assert status_of("E12", statement) == "met"
+    statement["dosage"][0]["timing"]["code"]["text"] = "twice a day"
+    assert status_of("E12", statement) == "unknown"
+
+
 @pytest.mark.parametrize(("every", "dose", "expected"), [((12, "h"), 50, "met"), ((8, "h"), 33.3, "not_met"),
                                                          ((8, "h"), 33.4, "met"), ((2, "d"), 200, "met")])
 def test_timing_repeat_period_in_hours_or_days(every: tuple[float, str], dose: float, expected: str) -> None:

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
-from fhir_mappings.medication_periods import MEDICATION_RECORD_TYPES, status_rules
+from fhir_mappings.medication_periods import status_rules
+from fhir_mappings.medications import MEDICATION_RECORD_TYPES
 from fhir_mappings.timing import timing_table
 
 VALUESET_DIR = Path(__file__).resolve().parents[3] / "fhir_mappings" / "valuesets"
