@@ -27,7 +27,7 @@ from typing import Any
 
 from fhir_mappings.dates import date_range
 from fhir_mappings.immutable import immutable
-from fhir_mappings.readable import element, status_of
+from fhir_mappings.readable import MalformedResourceError, element, status_of
 from fhir_mappings.terminology import read_yaml
 from fhir_mappings.timing import duration_days
 
@@ -83,11 +83,17 @@ UNDATED = Period(None, None, None, None)
 
 
 def _days(value: Any) -> tuple[date, date] | None:
-    """The first and last day a FHIR date/dateTime can mean; None if absent or not a date."""
-    if not isinstance(value, str):
+    """The first and last day a FHIR date/dateTime can mean; None if absent.
+
+    :raise MalformedResourceError: present but not a date: an exposure read without one of
+        its dates could end before a window it reaches, so the record is unreadable instead.
+    """
+    if value is None:
         return None
-    first, last = date_range(value)
-    return None if first is None or last is None else (first, last)
+    first, last = date_range(value) if isinstance(value, str) else (None, None)
+    if first is None or last is None:
+        raise MalformedResourceError("a medication date is not a FHIR date")
+    return first, last
 
 
 def _covering(start: tuple[date, date], end: tuple[date, date] | None) -> Period:

@@ -13,7 +13,7 @@ from functools import cache
 from typing import Any
 
 from fhir_mappings.coding import codings_of
-from fhir_mappings.readable import element
+from fhir_mappings.readable import MalformedResourceError, element
 from fhir_mappings.terminology import read_yaml
 
 
@@ -85,12 +85,20 @@ def doses_per_day(timing: Any) -> Fraction | None:
 
 def duration_days(quantity: Any) -> Fraction | None:
     """The days a Duration or daysSupply quantity stands for; a quantity with no unit is in days
-    (daysSupply names its unit). None when it has no number or an unknown unit."""
+    (daysSupply names its unit). None when it has no value or an unknown unit.
+
+    :raise MalformedResourceError: the quantity or its value has the wrong JSON type (a
+        supply silently dropped could end an exposure before a window it reaches).
+    """
+    if quantity is None:
+        return None
     if not isinstance(quantity, dict):
+        raise MalformedResourceError("a Duration is not a JSON object")
+    if quantity.get("value") is None:
         return None
-    value = number(quantity.get("value"))
+    value = number(quantity["value"])
     if value is None:
-        return None
+        raise MalformedResourceError("a Duration's value is not a number")
     unit = quantity.get("code") or quantity.get("unit")
     if unit is None:
         return value

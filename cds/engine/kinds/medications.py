@@ -192,7 +192,8 @@ def _runs(exposures: Iterable[Exposure], days_of: Callable[[Exposure], Days | No
         (first, last), members = items[0][0], [items[0][1]]
         for (start, end), exposure in items[1:]:
             if start <= last + timedelta(days=1):
-                last, members = max(last, end), [*members, exposure]
+                last = max(last, end)
+                members.append(exposure)
             else:
                 runs.append(((first, last), members))
                 (first, last), members = (start, end), [exposure]

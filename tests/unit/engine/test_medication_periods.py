@@ -187,6 +187,11 @@ def test_partial_date_dispense_clears_from_the_latest_day_it_can_mean() -> None:
     assert entry["clears_on"] == "2026-12-30"
 
 
+def test_partial_date_dispense_whose_last_day_straddles_the_window_is_unknown() -> None:
+    """Handed over in September 2025 for 60 days: the last day falls in 2025-10-30..2025-11-28."""
+    assert status_of("E10", medication_dispense(RITUXIMAB, "2025-09", days_supply=60)) == "unknown"
+
+
 def test_request_authored_in_a_year_that_straddles_the_window_is_unknown() -> None:
     assert status_of("E10", medication_request(RITUXIMAB, "2025", status="completed")) == "unknown"
 
@@ -205,3 +210,20 @@ def test_partial_dates_can_make_a_steroid_course_unknown() -> None:
     entry = criterion(evaluate(course), "E12")
     assert entry["status"] == "unknown"
     assert "MedicationStatement/ms-oct" in entry["reason"]
+
+
+# unreadable dates and supplies: the record cannot be read, never silently shortened
+
+
+def test_a_days_supply_that_is_not_a_number_makes_the_washout_unknown() -> None:
+    dispense = medication_dispense(THALIDOMIDE, days_before(40), days_supply=30, id="md-odd")
+    dispense["daysSupply"]["value"] = "30"
+    entry = criterion(evaluate(dispense), "E13")
+    assert entry["status"] == "unknown"
+    assert "MedicationDispense/md-odd" in entry["reason"]
+
+
+def test_a_validity_end_that_is_not_a_date_makes_the_washout_unknown() -> None:
+    request = medication_request(RITUXIMAB, days_before(400), status="completed", validity_end=days_before(300))
+    request["dispenseRequest"]["validityPeriod"]["end"] = "next spring"
+    assert status_of("E10", request) == "unknown"
