@@ -53,8 +53,12 @@ def rules() -> PositivityRules:
     return PositivityRules(table("interpretation"), table("coded_values"), phrases)
 
 
+# Dashes that reports type in place of a hyphen ("non‑reactive" with U+2011, en dash...).
+_DASHES = str.maketrans({dash: "-" for dash in "\u2010\u2011\u2012\u2013\u2014\u2212"})
+
+
 def _from_text(text: str) -> Positivity:
-    lowered = text.lower()
+    lowered = text.lower().translate(_DASHES)
     for phrase, kind in rules().phrases:
         if phrase.search(lowered):
             return kind
@@ -87,7 +91,7 @@ def classify(
         kind = _from_text(value.text)
         if kind is not Positivity.NO_SIGNAL:
             return kind
-    if value.quantity is not None:
+    if value.quantity is not None and not value.problem:  # a quantity of unreadable unit says nothing
         return _from_quantity(value, quantity_means_detected)
     return Positivity.NO_SIGNAL
 
