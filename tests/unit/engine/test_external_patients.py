@@ -2,7 +2,8 @@
 
 Every patient evaluates without error, with every criterion once in trial order; the
 Synthea lupus patients get I3 unknown (SNOMED 200936003 is not "systemic"); the US Core
-patients born in 1940 are ineligible by age. Bulk runs are in process through
+patients born in 1940 are ineligible by age; every patient whose record says they died
+on or before D is ineligible with the reason "deceased", and no other patient is. Bulk runs are in process through
 `cds.pipeline`; a few go through the CLI on decompressed files.
 """
 
@@ -87,6 +88,32 @@ def test_every_patient_bundle_evaluates_with_every_criterion_in_order(bundles: l
     assert len(evaluated) == expected_patients
     # Only the organisation/practitioner/profile bundles lack a Patient.
     assert all(n.startswith(("hospitalInformation", "practitionerInformation", "uscore_bundle_asserted")) for n in without_patient)
+
+
+def _died_by(bundle: dict[str, Any], as_of: str) -> bool:
+    """Whether the bundle's Patient has deceasedBoolean true or a deceasedDateTime on or before `as_of`."""
+    (person,) = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient"]
+    return person.get("deceasedBoolean") is True or person.get("deceasedDateTime", "9999")[:10] <= as_of
+
+
+def test_deceased_patients_are_ineligible_with_the_reason(bundles: list[Path]) -> None:
+    deceased = []
+    for path in bundles:
+        try:
+            result = _evaluate(path)
+        except RecordError:
+            continue
+        if _died_by(_read(path), AS_OF):
+            deceased.append(path.name)
+            assert result["decision"] == "ineligible", path.name
+            assert result["eligible_from"] is None, path.name
+            assert result["not_candidate_reason"] == "deceased", path.name
+            assert len(result["criteria"]) == len(nct05247203().criteria)  # still evaluated and shown
+        else:
+            assert result["not_candidate_reason"] is None, path.name
+    # 18 SMART Synthea patients, 2 generated lupus patients (one is README's example), 1 US Core.
+    assert len(deceased) == 21
+    assert "Maria_Elena_Mendez_5334b0c8.json.gz" in deceased
 
 
 def test_synthea_lupus_patients_get_i3_unknown_with_snomed_200936003(external_data: Path) -> None:
