@@ -11,6 +11,8 @@ CPT = "http://www.ama-assn.org/go/cpt"
 ATC = "http://www.whocc.no/atc"
 UCUM = "http://unitsofmeasure.org"
 OBSERVATION_INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+# HL7 v2 table 0078 (abnormal flags): the same interpretation codes, as v2-fed EHRs send them.
+V2_ABNORMAL_FLAGS = "http://terminology.hl7.org/CodeSystem/v2-0078"
 CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 CONDITION_VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
 ALLERGY_CLINICAL = "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical"
@@ -39,6 +41,10 @@ SYSTEM_SYNONYMS: dict[str, str] = {
     "urn:oid:2.16.840.1.113883.12.292": CVX,
     "urn:oid:2.16.840.1.113883.6.8": UCUM,
     "urn:oid:2.16.840.1.113883.6.12": CPT,
+    "urn:oid:2.16.840.1.113883.5.83": OBSERVATION_INTERPRETATION,
+    "http://hl7.org/fhir/v3/ObservationInterpretation": OBSERVATION_INTERPRETATION,
+    "urn:oid:2.16.840.1.113883.12.78": V2_ABNORMAL_FLAGS,
+    "http://hl7.org/fhir/v2/0078": V2_ABNORMAL_FLAGS,
     "http://www.ama-assn.org/go/cpt/": CPT,
     # The STU3 URIs of the status code systems, still sent by some R4 endpoints.
     "http://hl7.org/fhir/condition-clinical": CONDITION_CLINICAL,

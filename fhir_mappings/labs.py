@@ -20,8 +20,14 @@ from decimal import Decimal, InvalidOperation
 from functools import cache, cached_property
 from typing import Any
 
-from fhir_mappings.codes import SYSTEM_BY_ALIAS, UCUM, canonical_system
-from fhir_mappings.coding import Coding, codings_of
+from fhir_mappings.codes import (
+    OBSERVATION_INTERPRETATION,
+    SYSTEM_BY_ALIAS,
+    UCUM,
+    V2_ABNORMAL_FLAGS,
+    canonical_system,
+)
+from fhir_mappings.coding import Coding, codings_of, concept_text
 from fhir_mappings.dates import Span, date_span
 from fhir_mappings.immutable import immutable
 from fhir_mappings.readable import (
@@ -37,6 +43,10 @@ from fhir_mappings.terminology import read_yaml
 from fhir_mappings.units import Equivalence, UnitError, convert, exact_ucum
 
 COUNTED_STATUSES = frozenset({"final", "amended", "corrected"})
+# The code systems of Observation.interpretation (HL7 v3, and v2 table 0078 with the same
+# codes); a coding without a system counts too. A local interpretation coding beside
+# them changes nothing (ground rules, "Code systems and codings").
+INTERPRETATION_SYSTEMS = frozenset({OBSERVATION_INTERPRETATION, V2_ABNORMAL_FLAGS, ""})
 TITER = re.compile(r"^\s*([<>]=?)?\s*1\s*[:/]\s*(\d+(?:\.\d+)?)\s*$")
 # A valueString that is a number with a comparator ("<0.5", ">= 8", "<20 [IU]/mL"): a
 # censored value (ground rules, "Lab results"); a unit after it is read as exact UCUM.
@@ -131,6 +141,7 @@ class LabValue:
     unit: str | None = None
     ref_high: Decimal | None = None
     ref_high_unit: str | None = None
+    ref_high_problem: str | None = None
     interpretations: frozenset[str] = frozenset()
     value_codings: tuple[Coding, ...] = ()
     text: str | None = None
@@ -333,19 +344,22 @@ def _value_of(resource: dict[str, Any], part: dict[str, Any]) -> LabValue:
     concept = element(part, "valueCodeableConcept", dict) if "valueCodeableConcept" in part else None
     if concept is not None:
         fields["value_codings"] = codings_of(concept)
-        if not fields["value_codings"]:
-            fields["text"] = element(concept, "text", str)
+        # Its words are read for positivity when no coding decides (an uncoded result, or
+        # a LOINC answer or local code whose display says "Reactive").
+        fields["text"] = concept_text(concept) or None
     interpretation = _list(part, "interpretation") or _list(resource, "interpretation")
     if interpretation:
-        fields["interpretations"] = frozenset(c.code.upper() for item in interpretation for c in codings_of(item))
+        fields["interpretations"] = frozenset(
+            c.code.upper() for item in interpretation for c in codings_of(item) if c.system in INTERPRETATION_SYSTEMS
+        )
     for rng in _list(part, "referenceRange"):
         high = rng.get("high") if isinstance(rng, dict) else None
         high_value = _decimal(high.get("value")) if isinstance(high, dict) else None
         if high_value is not None:
             high_unit, high_problem = _unit_of(high)
-            if high_problem is None:
-                fields["ref_high"] = high_value
-                fields["ref_high_unit"] = high_unit or fields.get("unit")
+            fields["ref_high"] = high_value
+            fields["ref_high_unit"] = high_unit or fields.get("unit")
+            fields["ref_high_problem"] = high_problem
             break
     return LabValue(**fields)
 

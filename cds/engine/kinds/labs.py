@@ -70,25 +70,25 @@ def recent_results(results: Sequence[LabResult], first: date, last: date) -> Rec
     anchor's first day, or a result with no date (it could be on any day). Exact dates
     on one day keep their order by timestamp, as before.
     """
+    undated = list(itertools.takewhile(lambda r: r.when is None, results))  # sorted first
     anchor: LabResult | None = None
     rivals: list[LabResult] = []
-    for result in reversed(results):
+    reach = _reach(first)
+    for result in reversed(results[len(undated):]):
         span = result.when
-        if span is None:
-            rivals.append(result)
-            continue
-        if span.first < _reach(anchor.when.first if anchor is not None and anchor.when else first):
+        assert span is not None
+        if span.first < reach:
             break
+        if anchor is not None and span.exact and anchor.when.exact:  # type: ignore[union-attr]
+            continue  # an exact date before (or on the day of) an exact anchor
         verdict = within(span, first, last)
         if verdict is Tri.NOT_MET:
             continue
-        if anchor is None:
-            if verdict is Tri.MET:
-                anchor = result
-            else:
-                rivals.append(result)
-        elif anchor.when is not None and span.last >= anchor.when.first and not (span.exact and anchor.when.exact):
+        if anchor is None and verdict is Tri.MET:
+            anchor, reach = result, _reach(span.first)
+        elif anchor is None or span.last >= anchor.when.first:  # type: ignore[union-attr]
             rivals.append(result)
+    rivals.extend(reversed(undated))
     if anchor is None:
         return Recent(tuple(rivals), True)
     return Recent((anchor, *rivals), False)
@@ -228,6 +228,8 @@ def lab_uln_ratio(params: LabUlnParams, ctx: EvaluationContext) -> Outcome:
 def _uln_ratio(params: LabUlnParams, result: LabResult) -> Outcome:
     """One result as a multiple of its ULN."""
     evidence = (evidence_of(result),)
+    if result.value.ref_high_problem:  # the lab sent its own ULN, in a unit that cannot be read
+        return Outcome(Tri.UNKNOWN, f"{params.label} {result.describe()}: reference range {result.value.ref_high_problem}", evidence)
     try:
         if result.ref_high is not None and result.ref_high > 0:
             uln = result.ref_high

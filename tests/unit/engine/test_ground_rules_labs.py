@@ -277,3 +277,40 @@ def test_reactive_in_a_coded_value_text() -> None:
     """A valueCodeableConcept with only text, as Oracle Health sends uncoded results."""
     hbsag = lab(HBSAG, effective=_on(10), value={"valueCodeableConcept": {"text": "Reactive"}})
     assert status_of("E4", hbsag) == "met"
+
+
+def test_a_local_interpretation_coding_beside_the_hl7_one_changes_nothing() -> None:
+    """Epic sends the HL7 interpretation with a local flag beside it; a local "N" must not
+    turn a positive ANA into "equivocal"."""
+    ana = lab("8061-4", effective=_on(100), interpretation="POS")
+    ana["interpretation"][0]["coding"].append({"system": "urn:oid:1.2.840.114350.1.13.0.1.7.4.808765", "code": "N"})
+    assert status_of("I5", ana) == "met"
+
+
+def test_a_loinc_answer_code_is_read_by_its_words() -> None:
+    """A LOINC answer (LA list) coding is not a SNOMED qualifier: its display decides."""
+    answer = {"valueCodeableConcept": {"coding": [{"system": "http://loinc.org", "code": "LA6576-8", "display": "Positive"}]}}
+    assert status_of("I5", lab("8061-4", effective=_on(100), value=answer)) == "met"
+
+
+def test_a_numeric_local_value_code_is_not_read_as_snomed() -> None:
+    """Oracle Health code set values are numbers; one that equals a SNOMED qualifier code
+    ("Negative", 260385009) under a local system is read by its display instead."""
+    value = {"valueCodeableConcept": {"coding": [{"system": CERNER_CODESET_72, "code": "260385009", "display": "Reactive"}]}}
+    resources = [
+        lab(ANTI_HCV, effective=_on(10), value=value),
+        observation(HBSAG, value_code=NEGATIVE, on=days_before(10)),
+        observation(ANTI_HBC, value_code=NEGATIVE, on=days_before(10)),
+    ]
+    assert status_of("E4", *resources) == "met"
+
+
+def test_a_reference_range_in_an_unreadable_unit_is_not_replaced_by_the_default_uln() -> None:
+    """The lab's own ULN was sent in "u/l" without a code (in case-sensitive UCUM `u` is the
+    atomic mass unit, not an enzyme unit): the ratio is unknown, not taken from the default."""
+    alt = lab("1742-6", effective=_on(3), value=quantity(70, "U/L", "U/L"))
+    alt["referenceRange"] = [{"high": {"value": 33, "unit": "u/l"}}]
+    ast = observation("1920-8", 20, "U/L", ref_high=40, on=days_before(3))
+    entry = criterion(evaluate(alt, ast), "E3.1")
+    assert entry["status"] == "unknown"
+    assert "u/l" in entry["reason"]
