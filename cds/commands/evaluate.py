@@ -17,7 +17,7 @@ from fhir_mappings.record import PatientRecord, RecordError
 
 STATUS_MARK = {"met": "[x]", "not_met": "[ ]", "unknown": "[?]"}
 # How the first line says why a patient is no candidate whatever the criteria say.
-NOT_CANDIDATE_TEXT = {"deceased": "the patient is deceased (criteria still shown below)"}
+NOT_CANDIDATE_TEXT = {"deceased": "the patient is deceased"}
 
 
 def fail(message: str) -> NoReturn:

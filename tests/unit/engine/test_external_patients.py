@@ -192,3 +192,19 @@ def test_cli_on_a_bundle_without_patient_is_a_clean_error(external_data: Path, t
     run = CliRunner().invoke(main, ["evaluate", str(target), "--as-of", AS_OF])
     assert run.exit_code == 2
     assert "no Patient" in run.stderr
+
+
+def test_readme_evaluate_example_is_the_real_output(external_data: Path, tmp_path: Path) -> None:
+    """README's `trialcds evaluate` example (María Elena Méndez, deceased) is what the CLI
+    prints: each shown line is the start of the real line (long lines are cut there)."""
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+    command = "$ .venv/bin/trialcds evaluate /tmp/p.json --as-of 2026-11-25\n"
+    shown = readme[readme.index(command) + len(command):].split("\n...\n", 1)[0].splitlines()
+    target = tmp_path / "p.json"
+    target.write_bytes(gzip.decompress((external_data / LUPUS_FOLDER / "Maria_Elena_Mendez_5334b0c8.json.gz").read_bytes()))
+    run = CliRunner().invoke(main, ["evaluate", str(target), "--as-of", AS_OF])
+    printed = run.stdout.splitlines()
+    assert printed[0] == shown[0]  # the first line in full: it says the patient is deceased
+    assert "deceased" in shown[0]
+    for mine, real in zip(shown, printed, strict=False):
+        assert real.startswith(mine), (mine, real)
