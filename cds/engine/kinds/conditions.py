@@ -105,6 +105,8 @@ def _presence(fact: ConditionFact, as_of: date) -> tuple[Span, Span | None]:
 
 def _judge(fact: ConditionFact, coding: Coding, params: ConditionParams, ctx: EvaluationContext) -> Judged | None:
     """How one matching Condition counts for the part; None when it does not count."""
+    if params.status == "active" and not fact.active:
+        return None
     reasons: list[str] = []
     start, end = _presence(fact, ctx.as_of)
     if params.within_days is not None:
@@ -114,13 +116,11 @@ def _judge(fact: ConditionFact, coding: Coding, params: ConditionParams, ctx: Ev
         if present is Tri.UNKNOWN:
             reasons.append(f"{fact.reference} dated {start.text} may or may not fall in the {params.within_days} days before {ctx.as_of.isoformat()}")
     else:
-        if params.status == "active" and not fact.active:
-            return None
-        started = on_or_before(fact.start, ctx.as_of) if fact.start is not None else Tri.MET
+        started = on_or_before(start, ctx.as_of)
         if started is Tri.NOT_MET:
             return None
         if started is Tri.UNKNOWN:
-            reasons.append(f"{fact.reference} dated {fact.start.text if fact.start else ''}, which may be after {ctx.as_of.isoformat()}")
+            reasons.append(f"{fact.reference} dated {start.text}, which may be after {ctx.as_of.isoformat()}")
         if params.stale_after_days is not None:
             reasons.extend(_staleness(fact, params, ctx))
     if not fact.confirmed and ctx.serves == "inclusion":

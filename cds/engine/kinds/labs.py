@@ -26,6 +26,7 @@ from cds.engine.kinds.registry import Params, kind
 from cds.engine.logic import Tri
 from cds.engine.outcome import Evidence, Outcome
 from cds.engine.windows import within
+from fhir_mappings.dates import Span
 from fhir_mappings.labs import LabResult, chronological
 from fhir_mappings.positivity import Positivity, classify
 from fhir_mappings.units import UnitError
@@ -72,6 +73,7 @@ def recent_results(results: Sequence[LabResult], first: date, last: date) -> Rec
     """
     undated = list(itertools.takewhile(lambda r: r.when is None, results))  # sorted first
     anchor: LabResult | None = None
+    anchor_span: Span | None = None
     rivals: list[LabResult] = []
     reach = _reach(first)
     for result in reversed(results[len(undated):]):
@@ -79,14 +81,14 @@ def recent_results(results: Sequence[LabResult], first: date, last: date) -> Rec
         assert span is not None
         if span.first < reach:
             break
-        if anchor is not None and span.exact and anchor.when.exact:  # type: ignore[union-attr]
+        if anchor_span is not None and span.exact and anchor_span.exact:
             continue  # an exact date before (or on the day of) an exact anchor
         verdict = within(span, first, last)
         if verdict is Tri.NOT_MET:
             continue
-        if anchor is None and verdict is Tri.MET:
-            anchor, reach = result, _reach(span.first)
-        elif anchor is None or span.last >= anchor.when.first:  # type: ignore[union-attr]
+        if anchor_span is None and verdict is Tri.MET:
+            anchor, anchor_span, reach = result, span, _reach(span.first)
+        elif anchor_span is None or span.last >= anchor_span.first:
             rivals.append(result)
     rivals.extend(reversed(undated))
     if anchor is None:
