@@ -140,6 +140,15 @@ def test_e1_hemodialysis_with_a_partial_date(performed: str, expected: str) -> N
     assert status_of("E1", *NORMAL_KIDNEY_LABS, dialysis) == expected
 
 
+def test_e1_hemodialysis_with_only_a_text_date_is_unknown() -> None:
+    """A completed procedure whose performed[x] is text has no readable date: it could be
+    inside the 90 days (docs/design.md: procedures are read as immunizations are)."""
+    dialysis = procedure_on("302497006", {"performedString": "at the outside hospital"}, id="hd-text")
+    entry = criterion(evaluate(*NORMAL_KIDNEY_LABS, dialysis), "E1")
+    assert entry["status"] == "unknown"
+    assert "Procedure/hd-text" in entry["reason"]
+
+
 # Immunizations: a live vaccine in [D-28, D]
 
 
