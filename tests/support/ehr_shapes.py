@@ -4,7 +4,7 @@
 (Cerner Millennium), US Core examples and Synthea send them: local codings beside (and
 before) the standard ones, HL7 OIDs for code systems, status text beside status codings,
 partial dates, onsetAge, components, units without codes, valueString results. Each
-builder names the public example it imitates. `test_ehr_shapes.py` validates their
+builder names the public example it imitates. `test_fhir_builders.py` validates their
 output with the fhir.resources R4B models, so every fixture stays valid FHIR.
 """
 

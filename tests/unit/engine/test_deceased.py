@@ -3,7 +3,7 @@ true, or a deceasedDateTime on or before D, is not a candidate: decision ineligi
 eligible_from null, `not_candidate_reason` "deceased"; the criteria are still evaluated
 and shown. A partial deceasedDateTime counts when any day of it may be on or before D.
 
-The candidate below passes every computable criterion (as in test_decision.py), so only
+The candidate (tests/support/candidate.py) passes every computable criterion, so only
 the death can make it ineligible. D is 2026-11-25.
 """
 
@@ -14,48 +14,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from candidate import CANDIDATE
 from click.testing import CliRunner
-from fhir_builders import (
-    bundle,
-    condition,
-    days_before,
-    immunization,
-    medication,
-    medication_statement,
-    observation,
-    patient,
-)
+from fhir_builders import bundle, days_before, immunization
 from trial_eval import evaluate
 
 from cds.cli import main
-
-NEGATIVE = ("snomed", "260385009", "Negative")
-LABS = [
-    observation("718-7", 120, "g/L", on=days_before(5)),
-    observation("6690-2", 5.1, "10*3/uL", on=days_before(5)),
-    observation("777-3", 210, "10*3/uL", on=days_before(5)),
-    observation("2160-0", 0.8, "mg/dL", on=days_before(5)),
-    observation("2889-4", 0.3, "g/(24.h)", on=days_before(5)),
-    observation("1742-6", 22, "U/L", ref_high=40, on=days_before(5)),
-    observation("1920-8", 25, "U/L", ref_high=40, on=days_before(5)),
-    observation("2164-2", 95, "mL/min", on=days_before(5)),
-    observation("5195-3", value_code=NEGATIVE, on=days_before(5)),
-    observation("16128-1", value_code=NEGATIVE, on=days_before(5)),
-    observation("16933-4", value_code=NEGATIVE, on=days_before(5)),
-]
-HISTORY = [
-    condition("snomed", "55464009", onset="2019-05-01"),
-    observation("8061-4", interpretation="POS", on="2019-04-20"),
-    medication_statement(medication("5521", "hydroxychloroquine"), "2019-05-10"),
-]
 
 
 def _candidate(**deceased: Any) -> list[dict[str, Any]]:
     """The eligible candidate, with Patient.deceased[x] as given (Synthea writes a
     deceasedDateTime with a time and offset; Epic and US Core a deceasedBoolean)."""
-    person = patient(birth_date="1988-04-02", gender="female")
-    person.update(deceased)
-    return [person, *HISTORY, *LABS]
+    person = {**CANDIDATE[0], **deceased}
+    return [person, *CANDIDATE[1:]]
 
 
 def test_the_living_candidate_is_potentially_eligible() -> None:
