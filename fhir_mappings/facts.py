@@ -56,7 +56,8 @@ def extract_facts(
     medications = {f"Medication/{m.get('id')}": m for m in record.of_type("Medication")}
     med_records = [r for t in MEDICATION_RECORD_TYPES for r in record.of_type(t)]
     labs, bad_labs = extract_lab_results(record.of_type("Observation"), local_codes)
-    conditions, bad_conditions = extract_conditions(record.of_type("Condition"))
+    demographics = extract_demographics(record.patient)
+    conditions, bad_conditions = extract_conditions(record.of_type("Condition"), demographics.birth)
     exposures, bad_medications = extract_exposures(med_records, medications)
     taken, _ = read_each(med_records, lambda r: [r] if counts_as_taken(r) else [])
     immunizations, bad_immunizations = extract_immunizations(record.of_type("Immunization"))
@@ -67,7 +68,7 @@ def extract_facts(
         resource_type = item.reference.split("/", 1)[0]
         unreadable[resource_type] = unreadable.get(resource_type, ()) + (item,)
     return Facts(
-        demographics=extract_demographics(record.patient),
+        demographics=demographics,
         labs=labs,
         conditions=conditions,
         exposures=exposures,

@@ -19,7 +19,7 @@ from cds.trials.loader import load_trials
 CRITERION_KEYS = {"id", "kind", "label", "status", "manual", "reason", "clears_on", "evidence"}
 EVIDENCE_KEYS = {"reference", "code", "value", "date"}
 CHECKLIST_LINE = re.compile(r"^\[[ x?]\] (\S+)")
-TOP_KEYS = {"trial", "patient", "as_of", "decision", "eligible_from", "criteria"}
+TOP_KEYS = {"trial", "patient", "as_of", "decision", "eligible_from", "not_candidate_reason", "criteria"}
 
 
 def _write(tmp_path: Path, content: Any, name: str = "bundle.json") -> Path:
