@@ -245,9 +245,12 @@ def build_cards(
     options: CardOptions,
     new_uuid: Callable[[], str] = lambda: str(uuid.uuid4()),
 ) -> list[Card]:
-    """One card per trial the patient may join, or may join soon; none otherwise."""
+    """One card per trial the patient may join, or may join soon; none otherwise, and none
+    for a patient who is no candidate at all (`not_candidate_reason`, e.g. deceased)."""
     cards: list[Card] = []
     for trial, evaluation in results:
+        if evaluation.get("not_candidate_reason"):  # deceased: no card of any kind
+            continue
         if evaluation["decision"] == "potentially_eligible":
             cards.append(candidate_card(trial, evaluation, new_uuid))
         elif _eligible_soon(evaluation, as_of, options):

@@ -58,7 +58,8 @@ def extract_facts(
     local_codes = {code: name for name, codes in local_analytes.items() for code in codes}
     med_records = [r for t in MEDICATION_RECORD_TYPES for r in record.of_type(t)]
     labs, bad_labs = extract_lab_results(record.of_type("Observation"), local_codes)
-    conditions, bad_conditions = extract_conditions(record.of_type("Condition"))
+    demographics = extract_demographics(record.patient)
+    conditions, bad_conditions = extract_conditions(record.of_type("Condition"), demographics.birth)
     medications = read_medication_records(med_records, record.resolve)
     immunizations, bad_immunizations = extract_immunizations(record.of_type("Immunization"))
     procedures, bad_procedures = extract_procedures(record.of_type("Procedure"))
@@ -68,7 +69,7 @@ def extract_facts(
         resource_type = item.reference.split("/", 1)[0]
         unreadable[resource_type] = unreadable.get(resource_type, ()) + (item,)
     return Facts(
-        demographics=extract_demographics(record.patient),
+        demographics=demographics,
         labs=labs,
         conditions=conditions,
         exposures=medications.exposures,

@@ -28,7 +28,8 @@ from cds.trials.loader import load_trials
 CRITERION_KEYS = {"id", "kind", "label", "status", "manual", "reason", "clears_on", "evidence"}
 EVIDENCE_KEYS = {"reference", "code", "value", "date"}
 CHECKLIST_LINE = re.compile(r"^\[[ x?]\] (\S+)")
-TOP_KEYS = {"trial", "patient", "as_of", "decision", "eligible_from", "criteria", "unidentified_medications"}
+TOP_KEYS = {"trial", "patient", "as_of", "decision", "eligible_from", "not_candidate_reason", "criteria",
+            "unidentified_medications"}
 UNIDENTIFIED_KEYS = {"reference", "code", "text"}
 
 
