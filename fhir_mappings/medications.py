@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from fhir_mappings.coding import codings_of, concept_text
+from fhir_mappings.dates import Span
 from fhir_mappings.drugs import drug_catalog
 from fhir_mappings.immutable import immutable
 from fhir_mappings.medication_doses import daily_dose
@@ -74,6 +75,16 @@ class Exposure:
     def partially_dated(self) -> bool:
         """Whether a date of the record is partial (a year or a month), so its days are a range."""
         return self.start != self.start_latest or self.end != self.end_earliest
+
+    @property
+    def start_span(self) -> Span | None:
+        """The days the first day can be (None: undated)."""
+        return None if self.start is None or self.start_latest is None else Span.between(self.start, self.start_latest)
+
+    @property
+    def end_span(self) -> Span | None:
+        """The days the last day can be (None: ongoing)."""
+        return None if self.end is None or self.end_earliest is None else Span.between(self.end_earliest, self.end)
 
     def possible_days(self, as_of: date) -> tuple[date, date] | None:
         """The widest [first, last] the record can cover up to `as_of` (None: none, or undated)."""

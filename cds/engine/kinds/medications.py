@@ -22,6 +22,7 @@ from cds.engine.kinds.registry import Params, kind
 from cds.engine.logic import Tri
 from cds.engine.outcome import Evidence, Outcome
 from cds.engine.steroid_doses import DailyTotals, high_dose_runs
+from cds.engine.windows import overlaps
 from fhir_mappings.dates import add_months
 from fhir_mappings.medications import MEDICATION_RECORD_TYPES, Exposure
 
@@ -73,15 +74,11 @@ def _clears(params: DrugExposureParams, last_day: date) -> date:
     return last_day + timedelta(days=params.within_days + 1)
 
 
-def _surely_in(exposure: Exposure, first: date, as_of: date) -> bool:
-    """Whether the record overlaps [first, as_of] whatever its partial dates mean."""
-    start, end = exposure.start_latest, exposure.end_earliest
-    return start is not None and start <= as_of and (exposure.end is None or (end is not None and end >= first))
-
-
-def _possibly_in(exposure: Exposure, first: date, as_of: date) -> bool:
-    """Whether the record can overlap [first, as_of] (undated records aside)."""
-    return exposure.start is not None and exposure.start <= as_of and (exposure.end is None or exposure.end >= first)
+def _overlap(exposure: Exposure, first: date, as_of: date) -> Tri:
+    """Whether the record overlaps [first, as_of]: for every reading of its partial dates
+    (met), for none (not_met), or for some (unknown); an undated record for none here."""
+    start = exposure.start_span
+    return Tri.NOT_MET if start is None else overlaps(start, exposure.end_span, first, as_of)
 
 
 @kind("drug_exposure", DrugExposureParams, reads=MEDICATION_TYPES)
@@ -89,8 +86,9 @@ def drug_exposure(params: DrugExposureParams, ctx: EvaluationContext) -> Outcome
     """Met when an exposure of the groups overlaps [D - window, D]; clears after the last one."""
     start, span = _window(params, ctx.as_of)
     exposures = _in_groups(ctx.facts.exposures, params.groups)
-    possible = [e for e in exposures if _possibly_in(e, start, ctx.as_of)]
-    sure = [e for e in possible if _surely_in(e, start, ctx.as_of)]
+    overlapping = [(e, _overlap(e, start, ctx.as_of)) for e in exposures]
+    possible = [e for e, status in overlapping if status is not Tri.NOT_MET]
+    sure = [e for e, status in overlapping if status is Tri.MET]
     if sure:
         ongoing = any(e.end is None or e.end >= ctx.as_of for e in possible)
         last = None if ongoing else max(e.end for e in possible if e.end is not None)
@@ -160,7 +158,7 @@ def steroid_course(params: SteroidCourseParams, ctx: EvaluationContext) -> Outco
     ]
     uncertain += [
         e for e in steroids
-        if _unknown_dose(e, factors) and (e.start is None or _possibly_in(e, window_start, ctx.as_of))
+        if _unknown_dose(e, factors) and (e.start is None or _overlap(e, window_start, ctx.as_of) is not Tri.NOT_MET)
     ]
     if possible or uncertain:
         named = "; ".join(

@@ -76,6 +76,11 @@ def test_an_sbd_name_states_the_strength_too() -> None:
     assert status_of("E12", _order(tablets, dosage(5, "{tbl}", per_day=1))) == "met"  # 80 mg × 1.25 = 100
 
 
+def test_a_brand_name_states_the_strength() -> None:
+    """Text only, a brand with its strength: 5 tablets of Medrol 16 mg = 80 mg methylprednisolone."""
+    assert status_of("E12", _order(medication(text="Medrol 16 MG Oral Tablet"), dosage(5, "TAB", per_day=1))) == "met"
+
+
 @pytest.mark.parametrize(("ml", "expected"), [(34, "met"), (33, "not_met")])
 def test_millilitres_of_a_solution_times_its_strength_per_ml(ml: int, expected: str) -> None:
     solution = medication(text="prednisoLONE 3 MG/ML Oral Solution")

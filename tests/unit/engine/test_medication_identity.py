@@ -23,6 +23,7 @@ from fhir_builders import (
     days_before,
     ingredient,
     medication,
+    medication_dispense,
     medication_request,
     medication_resource,
     medication_statement,
@@ -90,6 +91,40 @@ def test_ingredient_names_in_tall_man_and_with_salts_are_matched() -> None:
     through the ingredient's name."""
     drug = medication(text="hydroxychloroQUINE sulfate 200 mg tablet (PLAQUENIL)")
     assert status_of("I6", medication_statement(drug, days_before(200))) == "met"
+
+
+# brand names (the catalog's brand table, built from the public consolidation)
+
+
+def test_a_brand_only_text_is_identified() -> None:
+    """An outside-record MedicationStatement with only the text a patient reported."""
+    assert status_of("I6", medication_statement(medication(text="Plaquenil 200 mg tablet"), days_before(200))) == "met"
+
+
+def test_a_brand_only_medication_code_is_identified() -> None:
+    """Epic's Medication.Read with only its local name: a brand and a strength."""
+    med = medication_resource(id="m-benlysta", text="BENLYSTA 120 MG IV SOLR")
+    assert status_of("E10", med, by_reference(_infusion(medication()), "Medication/m-benlysta")) == "met"
+
+
+def test_a_dispense_of_a_contained_brand_product_is_identified() -> None:
+    med = medication_resource(id="m1", text="Actemra 20 MG/ML Injectable Solution")
+    dispense = by_reference(medication_dispense(medication(), days_before(100), days_supply=28), "#m1", contained=med)
+    assert status_of("E11", dispense) == "met"
+
+
+@pytest.mark.parametrize(
+    "substance",
+    [
+        {"coding": [{"system": RXNORM, "code": NEW_BENLYSTA_SBD, "display": "Rituxan"}]},
+        {"text": "Rituxan"},
+        {"coding": [{"system": "http://snomed.info/sct", "code": "108809004", "display": "Rituximab (product)"}],
+         "text": "RITUXAN (RITUXIMAB)"},
+    ],
+)
+def test_allergy_to_the_brand_rituxan_is_an_allergy_to_rituximab(substance: dict) -> None:
+    """US Core AllergyIntolerance shape; the code, when any, is one the tables do not know."""
+    assert status_of("E7", allergy(substance)) == "met"
 
 
 # medicationReference in every form, to a Medication in the record or contained
