@@ -75,8 +75,11 @@ class TimelineBar:
 
 @dataclass(frozen=True)
 class Timeline:
-    """Washout dates of one trial, from the evaluation date to the last clearing date."""
+    """Washout dates of one trial, on an axis from `first` (the earliest evidence or the
+    evaluation date) to `last` (the last clearing date)."""
 
+    first: str
+    last: str
     as_of: str
     today: float
     eligible_from: str | None
@@ -171,6 +174,8 @@ def _timeline(result: TrialResult, rows: Sequence[tuple[CriterionResult, Criteri
         bars.append(TimelineBar(v, since.isoformat() if since else None, start, round(end - start, 1)))
     eligible_from = result.eligible_from
     return Timeline(
+        first.isoformat(),
+        last.isoformat(),
         result.as_of.isoformat(),
         position(result.as_of),
         eligible_from.isoformat() if eligible_from else None,
