@@ -29,7 +29,7 @@ CHROMIUM_ARGS = [
 STARTUP_LIMIT_SECONDS = 180.0
 STOP_LIMIT_SECONDS = 30.0
 READY_LINE = "Ctrl+C stops everything."
-LAUNCH_LINE = re.compile(r"^\s+(\S+)\s+(http://\S+/worksheet/launch\?\S+)$", re.M)
+LAUNCH_LINE = re.compile(r"^\s+(\S+)\s+(http://\S+/worksheet/launch\?\S+)$", re.MULTILINE)
 
 
 @dataclass
