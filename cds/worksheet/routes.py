@@ -223,7 +223,7 @@ def worksheet_page(handle: str) -> str:
 
 
 @bp.post("/w/<handle>/end")
-def end(handle: str) -> tuple[str, int] | Response:
+def end(handle: str) -> Response:
     """Close the worksheet now: the session and its token are deleted."""
     _opened(handle)
     _worksheet().store.delete(handle)

@@ -51,8 +51,10 @@ class WorksheetSettings:
         :raise ConfigError: a setting cannot be used; the message names it.
         """
         values = {key: config.get(key, default) for key, default in DEFAULTS.items()}
-        client_id = values["WORKSHEET_CLIENT_ID"]
-        if not isinstance(client_id, str) or not client_id.strip():
+        # An id or secret of digits arrives from the environment as a number (Flask reads
+        # TRIALCDS_* values as JSON when they parse); both are strings to the EHR.
+        client_id = _text(values["WORKSHEET_CLIENT_ID"])
+        if not client_id:
             raise ConfigError("WORKSHEET_CLIENT_ID must be a non-empty string")
         try:
             seconds = int(values["WORKSHEET_SESSION_SECONDS"])
@@ -64,13 +66,17 @@ class WorksheetSettings:
             raise ConfigError(f"WORKSHEET_SESSION_SECONDS must be positive, got {seconds}")
         public_base_url = config.get("PUBLIC_BASE_URL")
         return cls(
-            client_id=client_id.strip(),
-            client_secret=values["WORKSHEET_CLIENT_SECRET"] or None,
+            client_id=client_id,
+            client_secret=_text(values["WORKSHEET_CLIENT_SECRET"]) or None,
             session_seconds=seconds,
             database_url=_database_url(values["WORKSHEET_DATABASE"], instance_path),
             allowed_issuers=tuple(config["FHIR_SERVERS"]),
             public_base_url=public_base_url.rstrip("/") if public_base_url else None,
         )
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
 
 
 def _database_url(setting: str | None, instance_path: str) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 
 from cds.engine.evaluate import CriterionResult, TrialResult
 from cds.engine.logic import Tri
+from cds.engine.outcome import Evidence
 from fhir_mappings.codes import SYSTEM_BY_ALIAS
 
 # Short names of the code systems evidence is coded in, for people (fhir_mappings.codes).
@@ -123,7 +124,7 @@ class WorksheetView:
     trials: tuple[TrialView, ...]
 
 
-def _evidence(item: Any) -> EvidenceView:
+def _evidence(item: Evidence) -> EvidenceView:
     system, _, code = item.code.rpartition("|")
     shown_code = f"{_SYSTEM_NAMES.get(system, system)} {code}" if system else code
     date = item.date.isoformat() if item.date else None

@@ -8,8 +8,10 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from playwright.sync_api import BrowserContext, Page
 
 from cds.demo.worksheet_stack import free_port
 
@@ -76,3 +78,19 @@ def stop_demo(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@dataclass
+class Visit:
+    """A browser context and every URL it requested (redirect hops included)."""
+
+    context: BrowserContext
+    urls: list[str] = field(default_factory=list)
+
+    def open_worksheet(self, demo: DemoStack, name: str) -> Page:
+        """Open the demo patient's launch URL, as the EHR does from the card's smart link."""
+        page = self.context.new_page()
+        response = page.goto(demo.launch_urls[name])
+        assert response is not None and response.status == 200, page.content()
+        assert page.url.startswith(f"{demo.service_url}/worksheet/w/")
+        return page

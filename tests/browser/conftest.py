@@ -5,11 +5,17 @@ fresh browser context (no cookies, no storage) per test, which records every URL
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 import pytest
-from browser_stack import CHROMIUM, CHROMIUM_ARGS, DemoStack, start_demo, stop_demo
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from browser_stack import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DemoStack,
+    Visit,
+    start_demo,
+    stop_demo,
+)
+from playwright.sync_api import Browser, sync_playwright
 
 
 @pytest.fixture(scope="session")
@@ -29,22 +35,6 @@ def browser() -> Iterator[Browser]:
             yield chromium
         finally:
             chromium.close()
-
-
-@dataclass
-class Visit:
-    """A browser context and every URL it requested (redirect hops included)."""
-
-    context: BrowserContext
-    urls: list[str] = field(default_factory=list)
-
-    def open_worksheet(self, demo: DemoStack, name: str) -> Page:
-        """Open the demo patient's launch URL, as the EHR does from the card's smart link."""
-        page = self.context.new_page()
-        response = page.goto(demo.launch_urls[name])
-        assert response is not None and response.status == 200, page.content()
-        assert page.url.startswith(f"{demo.service_url}/worksheet/w/")
-        return page
 
 
 @pytest.fixture

@@ -19,8 +19,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from browser_stack import AS_OF, DemoStack
-from conftest import Visit
+from browser_stack import AS_OF, DemoStack, Visit
 from markdown_it import MarkdownIt
 from playwright.sync_api import expect
 

@@ -8,8 +8,7 @@ import re
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from browser_stack import AS_OF, DemoStack
-from conftest import Visit
+from browser_stack import AS_OF, DemoStack, Visit
 from playwright.sync_api import Page, expect
 
 from cds.demo.requests import demo_names, demo_resources
