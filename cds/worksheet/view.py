@@ -113,6 +113,7 @@ class PatientView:
     birth_date: str
     gender: str
     reference: str
+    deceased: str | None  # "yes", or the date, when the record says so
 
 
 @dataclass(frozen=True)
@@ -239,11 +240,14 @@ def _name(patient: dict[str, Any]) -> str:
 def patient_view(patient: dict[str, Any]) -> PatientView:
     """The identifying facts of the Patient resource, as recorded."""
     birth_date, gender = patient.get("birthDate"), patient.get("gender")
+    deceased_on = patient.get("deceasedDateTime")
+    deceased = deceased_on[:10] if isinstance(deceased_on, str) else "yes" if patient.get("deceasedBoolean") is True else None
     return PatientView(
         name=_name(patient),
         birth_date=birth_date if isinstance(birth_date, str) else "not recorded",
         gender=gender if isinstance(gender, str) else "not recorded",
         reference=f"Patient/{patient.get('id', '')}",
+        deceased=deceased,
     )
 
 

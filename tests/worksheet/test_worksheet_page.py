@@ -11,6 +11,7 @@ from worksheet_support import AS_OF, follow_launch
 
 from cds.demo.requests import demo_request
 from cds.trials.loader import load_trials
+from cds.worksheet.view import patient_view
 
 
 def worksheet_text(app, ehr, patient_id: str) -> str:
@@ -70,3 +71,13 @@ def test_every_card_carries_the_worksheets_smart_launch_link(make_app, name):
     app = make_app(PUBLIC_BASE_URL="https://trialcds.example.org/")
     (card,) = app.test_client().post("/cds-services/trial-eligibility", json=demo_request(name, AS_OF)).json["cards"]
     assert {"label": "Open the eligibility worksheet", "url": "https://trialcds.example.org/worksheet/launch", "type": "smart"} in card["links"]
+
+
+@pytest.mark.parametrize(
+    ("death", "shown"),
+    [({"deceasedDateTime": "2026-03-02T10:00:00Z"}, "2026-03-02"), ({"deceasedBoolean": True}, "yes"), ({}, None)],
+)
+def test_the_patient_header_says_when_the_record_marks_the_patient_deceased(death, shown):
+    patient = {"resourceType": "Patient", "id": "p1", "name": [{"given": ["Ana"], "family": "Ruiz"}], **death}
+    view = patient_view(patient)
+    assert (view.name, view.reference, view.deceased) == ("Ana Ruiz", "Patient/p1", shown)
