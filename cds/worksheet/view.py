@@ -173,7 +173,7 @@ def _timeline(result: TrialResult, rows: Sequence[tuple[CriterionResult, Criteri
         since = starts[v.id]
         start = position(since or result.as_of)
         end = position(clears_on) if clears_on else start
-        bars.append(TimelineBar(v, since.isoformat() if since else None, start, round(end - start, 1)))
+        bars.append(TimelineBar(v, since.isoformat() if since else None, start, max(round(end - start, 1), 0.0)))
     eligible_from = result.eligible_from
     return Timeline(
         first.isoformat(),
