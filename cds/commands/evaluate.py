@@ -59,6 +59,10 @@ def render_text(result: TrialResult) -> str:
         lines.append(f"{STATUS_MARK[item['status']]} {item['id']:<5} {item['status']:<8} {item['reason']}{clears}")
         for ev in item["evidence"]:
             lines.append(f"          - {ev['reference']} {ev['code']} {ev['value'] or ''} {ev['date'] or ''}".rstrip())
+    if payload["unidentified_medications"]:
+        lines.append("unidentified medications (no drug criterion matches them; check them):")
+        for med in payload["unidentified_medications"]:
+            lines.append(f"          - {med['reference']} {med['code'] or ''} {med['text'] or ''}".rstrip())
     return "\n".join(lines)
 
 
