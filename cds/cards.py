@@ -19,6 +19,8 @@ import orjson
 import yaml
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
+from cds.worksheet.links import launch_url
+
 Card = dict[str, Any]
 Evaluation = dict[str, Any]
 EVALUATION_EXTENSION = "trialcds.evaluation"
@@ -43,11 +45,17 @@ class CardOptions:
 
     eligible_soon: bool
     eligible_soon_days: int
+    # The eligibility worksheet's SMART launch URL (the card's `smart` link).
+    worksheet_launch_url: str = launch_url(None)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> CardOptions:
         """The options a checked app config (cds.config) sets."""
-        return cls(config["CARD_ELIGIBLE_SOON"], config["CARD_ELIGIBLE_SOON_DAYS"])
+        return cls(
+            config["CARD_ELIGIBLE_SOON"],
+            config["CARD_ELIGIBLE_SOON_DAYS"],
+            launch_url(config.get("PUBLIC_BASE_URL")),
+        )
 
 
 @cache
@@ -183,14 +191,18 @@ def referral(trial: TrialInfo, evaluation: Evaluation) -> dict[str, Any]:
     return resource
 
 
-def _common(trial: TrialInfo, evaluation: Evaluation, new_uuid: Callable[[], str]) -> Card:
+def _common(trial: TrialInfo, evaluation: Evaluation, new_uuid: Callable[[], str], options: CardOptions) -> Card:
     settings = _settings()
     reasons = settings["override_reasons"]
     return {
         "uuid": new_uuid(),
         "indicator": "info",
         "source": {"label": settings["source_label"], "url": trial.url, "topic": dict(settings["topic"])},
-        "links": [{"label": f"{trial.nct_id} on ClinicalTrials.gov", "url": trial.url, "type": "absolute"}],
+        "links": [
+            # CDS Hooks 2.0 §Link: a SMART app link; the EHR appends iss and launch.
+            {"label": "Open the eligibility worksheet", "url": options.worksheet_launch_url, "type": "smart"},
+            {"label": f"{trial.nct_id} on ClinicalTrials.gov", "url": trial.url, "type": "absolute"},
+        ],
         "overrideReasons": [
             {"system": reasons["system"], "code": r["code"], "display": r["display"]} for r in reasons["codes"]
         ],
@@ -198,11 +210,13 @@ def _common(trial: TrialInfo, evaluation: Evaluation, new_uuid: Callable[[], str
     }
 
 
-def candidate_card(trial: TrialInfo, evaluation: Evaluation, new_uuid: Callable[[], str]) -> Card:
+def candidate_card(
+    trial: TrialInfo, evaluation: Evaluation, new_uuid: Callable[[], str], options: CardOptions
+) -> Card:
     """The card for a potentially eligible patient, with a referral suggestion."""
     count = len(_to_confirm(evaluation))
     items = f"{count} item{'s' if count != 1 else ''} to confirm" if count else "nothing left to confirm"
-    card = _common(trial, evaluation, new_uuid)
+    card = _common(trial, evaluation, new_uuid, options)
     card["summary"] = _limit(f"Possible candidate for {trial.nct_id} ({trial.short_title}): {items}")
     card["detail"] = _candidate_detail(evaluation)
     card["selectionBehavior"] = "at-most-one"
@@ -227,7 +241,9 @@ def _missing_labels(evaluation: Evaluation) -> list[str]:
     return [labels.get(gap["resource_type"], gap["resource_type"]) for gap in evaluation["missing_data"]]
 
 
-def incomplete_card(trial: TrialInfo, evaluation: Evaluation, new_uuid: Callable[[], str]) -> Card:
+def incomplete_card(
+    trial: TrialInfo, evaluation: Evaluation, new_uuid: Callable[[], str], options: CardOptions
+) -> Card:
     """The card for a patient nothing computable excludes, when some data could not be had.
 
     It says which data is missing and why, lists the criteria to confirm (every one that
@@ -239,7 +255,7 @@ def incomplete_card(trial: TrialInfo, evaluation: Evaluation, new_uuid: Callable
         f"- {_md(label)} (prefetch `{_md(gap['key'])}`): {_md(gap['reason'])}"
         for label, gap in zip(labels, evaluation["missing_data"], strict=True)
     )
-    card = _common(trial, evaluation, new_uuid)
+    card = _common(trial, evaluation, new_uuid, options)
     card["summary"] = _limit(f"{trial.nct_id} ({trial.short_title}): not fully checked, could not get {', '.join(labels)}")
     card["detail"] = (
         "**Not fully checked.** The service could not get this data, so every criterion that needs it is to "
@@ -248,9 +264,11 @@ def incomplete_card(trial: TrialInfo, evaluation: Evaluation, new_uuid: Callable
     return card
 
 
-def eligible_soon_card(trial: TrialInfo, evaluation: Evaluation, new_uuid: Callable[[], str]) -> Card:
+def eligible_soon_card(
+    trial: TrialInfo, evaluation: Evaluation, new_uuid: Callable[[], str], options: CardOptions
+) -> Card:
     """The info card for an ineligible patient whose blocking criteria clear soon."""
-    card = _common(trial, evaluation, new_uuid)
+    card = _common(trial, evaluation, new_uuid, options)
     card["summary"] = _limit(
         f"{trial.nct_id} ({trial.short_title}): may become a candidate from {evaluation['eligible_from']}"
     )
@@ -271,7 +289,8 @@ def build_cards(
     options: CardOptions,
     new_uuid: Callable[[], str] = lambda: str(uuid.uuid4()),
 ) -> list[Card]:
-    """One card per trial the patient may join, or may join soon; none otherwise.
+    """One card per trial the patient may join, or may join soon; none otherwise, and none
+    for a patient who is no candidate at all (`not_candidate_reason`, e.g. deceased).
 
     When some data could not be had (`missing_data`), a patient nothing computable
     excludes gets the card that says so instead of a candidate card, and no other
@@ -279,11 +298,13 @@ def build_cards(
     """
     cards: list[Card] = []
     for trial, evaluation in results:
+        if evaluation.get("not_candidate_reason"):  # deceased: no card of any kind
+            continue
         if evaluation.get("missing_data"):
             if evaluation["decision"] == "potentially_eligible":
-                cards.append(incomplete_card(trial, evaluation, new_uuid))
+                cards.append(incomplete_card(trial, evaluation, new_uuid, options))
         elif evaluation["decision"] == "potentially_eligible":
-            cards.append(candidate_card(trial, evaluation, new_uuid))
+            cards.append(candidate_card(trial, evaluation, new_uuid, options))
         elif _eligible_soon(evaluation, as_of, options):
-            cards.append(eligible_soon_card(trial, evaluation, new_uuid))
+            cards.append(eligible_soon_card(trial, evaluation, new_uuid, options))
     return cards

@@ -23,6 +23,15 @@ def external_data() -> Path:
     return EXTERNAL_DATA
 
 
+@pytest.fixture(scope="session")
+def terminology_data() -> Path:
+    """The public value-set consolidation the drug tables are built from (../shared, not copied in)."""
+    folder = SHARED_DIR / "data" / "terminology"
+    if not (folder / "rxnorm_drug_codes.csv").is_file():
+        pytest.fail(f"shared terminology data not found at {folder}; set TRIALCDS_SHARED")
+    return folder
+
+
 # Set by .ci/run, which starts a throwaway PostgreSQL cluster (.ci/postgres.sh).
 POSTGRES_URL_VARIABLE = "TRIALCDS_TEST_POSTGRES_URL"
 

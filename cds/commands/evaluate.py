@@ -16,6 +16,8 @@ from cds.trials.loader import TrialDefinitionError, load_trials
 from fhir_mappings.record import PatientRecord, RecordError
 
 STATUS_MARK = {"met": "[x]", "not_met": "[ ]", "unknown": "[?]"}
+# How the first line says why a patient is no candidate whatever the criteria say.
+NOT_CANDIDATE_TEXT = {"deceased": "the patient is deceased"}
 
 
 def fail(message: str) -> NoReturn:
@@ -43,10 +45,13 @@ def read_bundle(path: Path) -> PatientRecord:
 def render_text(result: TrialResult) -> str:
     """A readable checklist: decision first, then each criterion with its reason."""
     payload = result.to_json()
-    lines = [
+    headline = (
         f"{result.trial.nct_id} ({result.trial.short_title}): {payload['decision'].replace('_', ' ')}"
-        f" for {payload['patient']} as of {payload['as_of']}",
-    ]
+        f" for {payload['patient']} as of {payload['as_of']}"
+    )
+    if payload["not_candidate_reason"]:
+        headline += f": not a candidate, {NOT_CANDIDATE_TEXT.get(payload['not_candidate_reason'], payload['not_candidate_reason'])}"
+    lines = [headline]
     if payload["eligible_from"]:
         lines.append(f"eligible from {payload['eligible_from']} if nothing else changes")
     for item in payload["criteria"]:
@@ -54,6 +59,10 @@ def render_text(result: TrialResult) -> str:
         lines.append(f"{STATUS_MARK[item['status']]} {item['id']:<5} {item['status']:<8} {item['reason']}{clears}")
         for ev in item["evidence"]:
             lines.append(f"          - {ev['reference']} {ev['code']} {ev['value'] or ''} {ev['date'] or ''}".rstrip())
+    if payload["unidentified_medications"]:
+        lines.append("unidentified medications (no drug criterion matches them; check them):")
+        for med in payload["unidentified_medications"]:
+            lines.append(f"          - {med['reference']} {med['code'] or ''} {med['text'] or ''}".rstrip())
     return "\n".join(lines)
 
 

@@ -66,7 +66,7 @@ def test_a_server_that_caps_count_is_paged_to_the_end(client, hook_request, fhir
         fhir.get(PAGE + str(number), json=page)
     response = client.post(SERVICE_URL, json=body)
     assert len(fhir.calls) == len(pages) > 2
-    assert "missing_data" not in evaluation_of(response)
+    assert evaluation_of(response)["missing_data"] == []
     assert evaluation_of(response) == complete
 
 
