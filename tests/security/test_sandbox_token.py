@@ -29,10 +29,10 @@ import responses
 from cryptography.hazmat.primitives.asymmetric import ec
 from flask import Flask
 from flask.testing import FlaskClient
+from security_tokens import SigningIdentity, hmac_token, jwk_set, unsigned_token
 
 from cds import create_app
 from cds.demo.requests import demo_request
-from security_tokens import SigningIdentity, hmac_token, jwk_set, unsigned_token
 
 SANDBOX_ISS = "https://sandbox.cds-hooks.org"
 SANDBOX_JKU = "https://sandbox.cds-hooks.org/.well-known/jwks.json"

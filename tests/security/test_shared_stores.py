@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from security_tokens import EHR_ISS, SigningIdentity, client_claims, sign
 
 from cds import create_app
 from cds.demo.requests import demo_request
 from cds.feedback.store import FeedbackStore
-from security_tokens import EHR_ISS, SigningIdentity, client_claims, sign
 
 AS_OF = datetime.date(2026, 6, 15)
 # The URL the EHR calls, whichever instance the load balancer picks.
