@@ -33,6 +33,7 @@ import requests
 import yaml
 
 from bench.generate import generate_patient, hook_request, transaction_bundle
+from bench.processes import cpu_seconds
 from bench.servers import gunicorn_server, sekmet_server
 from bench.stats import Summary
 
@@ -58,6 +59,10 @@ class ScaleResult:
     sequential_outcomes: dict[str, int]
     concurrent_seconds: list[float]
     concurrent_outcomes: list[str]
+    # CPU per sequential call of the service's workers and of the FHIR server: on a shared
+    # machine the wall time stretches with other work, the CPU much less.
+    service_cpu_ms_per_call: float | None = None
+    server_cpu_ms_per_call: float | None = None
 
     @property
     def concurrent_all_answered(self) -> bool:
@@ -115,7 +120,10 @@ def measure_fetch_scale(workdir: Path, repeat: int, as_of: date) -> ScaleResult:
                 return body["hookInstance"], time.perf_counter() - start
 
             call(patients[0][0]["id"])  # warm-up: the worker's first call
+            workers, server = service.child_pids(), [fhir.process.pid]
+            service_cpu, server_cpu = cpu_seconds(workers), cpu_seconds(server)
             sequential = [call(patients[0][0]["id"]) for _ in range(repeat)]
+            service_cpu, server_cpu = cpu_seconds(workers) - service_cpu, cpu_seconds(server) - server_cpu
             with ThreadPoolExecutor(CONCURRENT_CALLS) as pool:
                 concurrent = list(pool.map(call, [resources[0]["id"] for resources in patients]))
             outcomes = _outcomes(service.log_text())
@@ -125,6 +133,8 @@ def measure_fetch_scale(workdir: Path, repeat: int, as_of: date) -> ScaleResult:
         sequential_outcomes=dict(Counter(outcomes.get(instance, "no answer") for instance, _ in sequential)),
         concurrent_seconds=[round(seconds, 3) for _, seconds in concurrent],
         concurrent_outcomes=[outcomes.get(instance, "no answer") for instance, _ in concurrent],
+        service_cpu_ms_per_call=round(service_cpu * 1000 / repeat, 1),
+        server_cpu_ms_per_call=round(server_cpu * 1000 / repeat, 1),
     )
 
 

@@ -108,9 +108,15 @@ def _outcomes(counts: dict[str, int]) -> str:
 def _scale_column(result: ScaleResult) -> list[str]:
     concurrent = ", ".join(f"{seconds:.2f} s {outcome}" for seconds, outcome in
                            zip(result.concurrent_seconds, result.concurrent_outcomes, strict=True))
+    cpu = (
+        f"{result.service_cpu_ms_per_call:.0f} / {result.server_cpu_ms_per_call:.0f} ms"
+        if result.service_cpu_ms_per_call is not None and result.server_cpu_ms_per_call is not None
+        else "not measured"
+    )
     return [
         f"{_ms(result.sequential.p50)} / {_ms(result.sequential.p95)} ms ({result.sequential.count} calls)",
         _outcomes(result.sequential_outcomes),
+        cpu,
         concurrent,
     ]
 
@@ -137,7 +143,8 @@ def _scale(r: RunResults) -> list[str]:
         "|---|---|---|",
         f"| one patient, calls one after another: p50 / p95 | {then[0]} | {now[0]} |",
         f"| the same calls by outcome | {then[1]} | {now[1]} |",
-        f"| {CONCURRENT_CALLS} calls at once, one per patient: seconds and outcome of each | {then[2]} | {now[2]} |",
+        f"| CPU per call of those: the service's workers / the FHIR server | {then[2]} | {now[2]} |",
+        f"| {CONCURRENT_CALLS} calls at once, one per patient: seconds and outcome of each | {then[3]} | {now[3]} |",
         "",
         f"Before: {before_file['note']}",
     ]

@@ -24,7 +24,9 @@ def run_with(scale: ScaleResult) -> RunResults:
 
 
 def scale(p95_ms: float, concurrent: list[str]) -> ScaleResult:
-    return ScaleResult(10_000, Summary(20, p95_ms / 2, p95_ms, p95_ms), {"ok": 20}, [1.0] * len(concurrent), concurrent)
+    return ScaleResult(
+        10_000, Summary(20, p95_ms / 2, p95_ms, p95_ms), {"ok": 20}, [1.0] * len(concurrent), concurrent, 105.0, 375.0
+    )
 
 
 def scale_rows(run: RunResults) -> list[str]:
@@ -52,3 +54,4 @@ def test_the_section_shows_before_and_now_side_by_side() -> None:
     section = "\n".join(_scale(run_with(scale(900.0, ["ok"] * 4))))
     assert "| before (commit 9dee356" in section and "TRIALCDS-PREFETCH-412" in section
     assert "450.0 / 900.0 ms (20 calls)" in section and "1.00 s ok" in section
+    assert "| not measured | 105 / 375 ms |" in section  # CPU: not in the stored figures, measured now
