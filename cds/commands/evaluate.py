@@ -1,4 +1,9 @@
-"""`trialcds evaluate BUNDLE.json`: one patient's eligibility as a checklist or as JSON."""
+"""`trialcds evaluate BUNDLE.json`: one patient's eligibility as a checklist or as JSON.
+
+`--trial all` (the default) evaluates every configured trial, in trial-id order, on facts
+extracted once (`cds.pipeline.evaluate_trials`): JSON is then a list of evaluations, text
+one block per trial. `--trial ID` prints that trial's evaluation alone (JSON: one object).
+"""
 
 from __future__ import annotations
 
@@ -11,11 +16,13 @@ import click
 import orjson
 
 from cds.engine.evaluate import TrialResult
-from cds.pipeline import evaluate_trial
+from cds.pipeline import evaluate_trials
 from cds.trials.loader import TrialDefinitionError, load_trials
 from fhir_mappings.record import PatientRecord, RecordError
 
 STATUS_MARK = {"met": "[x]", "not_met": "[ ]", "unknown": "[?]"}
+# The --trial value that selects every configured trial.
+ALL_TRIALS = "all"
 # How the first line says why a patient is no candidate whatever the criteria say.
 NOT_CANDIDATE_TEXT = {"deceased": "the patient is deceased"}
 
@@ -64,24 +71,28 @@ def render_text(result: TrialResult) -> str:
 
 @click.command()
 @click.argument("bundle", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--trial", "trial_id", default="nct05247203", show_default=True, help="Trial id (a trial file name).")
+@click.option("--trial", "trial_id", default=ALL_TRIALS, show_default=True,
+              help="A trial id (the `id` of a trial file), or `all`: every configured trial, in id order.")
+@click.option("--trials-dir", type=click.Path(path_type=Path, file_okay=False), envvar="TRIALCDS_TRIALS_DIR",
+              default=None, help="Folder of trial files (default: TRIALCDS_TRIALS_DIR, else the shipped trials).")
 @click.option("--as-of", "as_of_text", default=None, help="Evaluation date D, YYYY-MM-DD (default: today).")
 @click.option("--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def evaluate(bundle: Path, trial_id: str, as_of_text: str | None, output: str) -> None:
-    """Evaluate one patient's FHIR Bundle against a trial's eligibility criteria."""
+def evaluate(bundle: Path, trial_id: str, trials_dir: Path | None, as_of_text: str | None, output: str) -> None:
+    """Evaluate one patient's FHIR Bundle against the eligibility criteria of one trial or all."""
     try:
         as_of = date.fromisoformat(as_of_text) if as_of_text else date.today()
     except ValueError:
         fail(f"--as-of {as_of_text!r} is not a date (YYYY-MM-DD)")
     try:
-        trials = load_trials()
+        trials = load_trials(trials_dir)
     except TrialDefinitionError as exc:
         fail(str(exc))
-    if trial_id not in trials:
-        fail(f"unknown trial {trial_id!r} (configured: {', '.join(sorted(trials))})")
-    record = read_bundle(bundle)
-    result = evaluate_trial(record, trials[trial_id], as_of)
+    if trial_id != ALL_TRIALS and trial_id not in trials:
+        fail(f"unknown trial {trial_id!r} (configured: {', '.join(sorted(trials))}, or {ALL_TRIALS})")
+    chosen = [trials[key] for key in sorted(trials)] if trial_id == ALL_TRIALS else [trials[trial_id]]
+    results = evaluate_trials(read_bundle(bundle), chosen, as_of)
     if output == "json":
-        click.echo(orjson.dumps(result.to_json()).decode())
+        payloads = [result.to_json() for result in results]
+        click.echo(orjson.dumps(payloads if trial_id == ALL_TRIALS else payloads[0]).decode())
     else:
-        click.echo(render_text(result))
+        click.echo("\n\n".join(render_text(result) for result in results))
