@@ -17,12 +17,10 @@ import orjson
 
 from cds.engine.evaluate import TrialResult
 from cds.pipeline import evaluate_trials
-from cds.trials.loader import TrialDefinitionError, load_trials
+from cds.commands.trial_choice import ALL_TRIALS, TrialChoiceError, chosen_trials, trial_options
 from fhir_mappings.record import PatientRecord, RecordError
 
 STATUS_MARK = {"met": "[x]", "not_met": "[ ]", "unknown": "[?]"}
-# The --trial value that selects every configured trial.
-ALL_TRIALS = "all"
 # How the first line says why a patient is no candidate whatever the criteria say.
 NOT_CANDIDATE_TEXT = {"deceased": "the patient is deceased"}
 
@@ -71,10 +69,7 @@ def render_text(result: TrialResult) -> str:
 
 @click.command()
 @click.argument("bundle", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--trial", "trial_id", default=ALL_TRIALS, show_default=True,
-              help="A trial id (the `id` of a trial file), or `all`: every configured trial, in id order.")
-@click.option("--trials-dir", type=click.Path(path_type=Path, file_okay=False), envvar="TRIALCDS_TRIALS_DIR",
-              default=None, help="Folder of trial files (default: TRIALCDS_TRIALS_DIR, else the shipped trials).")
+@trial_options
 @click.option("--as-of", "as_of_text", default=None, help="Evaluation date D, YYYY-MM-DD (default: today).")
 @click.option("--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def evaluate(bundle: Path, trial_id: str, trials_dir: Path | None, as_of_text: str | None, output: str) -> None:
@@ -84,12 +79,9 @@ def evaluate(bundle: Path, trial_id: str, trials_dir: Path | None, as_of_text: s
     except ValueError:
         fail(f"--as-of {as_of_text!r} is not a date (YYYY-MM-DD)")
     try:
-        trials = load_trials(trials_dir)
-    except TrialDefinitionError as exc:
+        chosen = chosen_trials(trial_id, trials_dir)
+    except TrialChoiceError as exc:
         fail(str(exc))
-    if trial_id != ALL_TRIALS and trial_id not in trials:
-        fail(f"unknown trial {trial_id!r} (configured: {', '.join(sorted(trials))}, or {ALL_TRIALS})")
-    chosen = [trials[key] for key in sorted(trials)] if trial_id == ALL_TRIALS else [trials[trial_id]]
     results = evaluate_trials(read_bundle(bundle), chosen, as_of)
     if output == "json":
         payloads = [result.to_json() for result in results]

@@ -61,9 +61,14 @@ def compile_logic(block: Any, path: str) -> Node:
     try:
         params = kind.params.model_validate(body or {})
     except ValidationError as exc:
-        problems = (f"{path}.{key}{_located(error['loc'])}: {error['msg']}" for error in exc.errors())
+        problems = (f"{path}.{key}{_located(error['loc'])}: {validation_message(error['msg'])}" for error in exc.errors())
         raise LogicError("; ".join(problems)) from None
     return Leaf(kind, params)
+
+
+def validation_message(message: str) -> str:
+    """A pydantic error message without the "Value error, " pydantic puts before a validator's own words."""
+    return message.removeprefix("Value error, ")
 
 
 def _located(loc: tuple[str | int, ...]) -> str:

@@ -21,7 +21,7 @@ import yaml
 from pydantic import ValidationError
 
 from cds.engine.kinds import KINDS
-from cds.engine.tree import LogicError, compile_logic
+from cds.engine.tree import LogicError, compile_logic, validation_message
 from cds.trials.parameters import Key, Reference, Target, key_text, references
 from cds.trials.schema import Criterion, CriterionFile, Trial, TrialFile
 from fhir_mappings.drugs import drug_catalog
@@ -58,7 +58,7 @@ def _validated(raw: Any, path: Path) -> TrialFile:
     except ValidationError as exc:
         grouped: dict[str, list[str]] = {}
         for error in exc.errors():
-            who, problem = _schema_problem(raw, error["loc"], error["msg"])
+            who, problem = _schema_problem(raw, error["loc"], validation_message(error["msg"]))
             grouped.setdefault(who, []).append(problem)
         problems = "; ".join(who + "; ".join(items) for who, items in grouped.items())
         raise TrialDefinitionError(f"{path}: {problems}") from None

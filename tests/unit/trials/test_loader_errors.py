@@ -98,7 +98,7 @@ def test_a_criterion_without_an_id_is_named_by_its_place(tmp_path: Path) -> None
 def test_an_unknown_code_system_in_the_study_facts_is_named(tmp_path: Path) -> None:
     path = trial_file_variant(tmp_path, ("    - {system: snomed, code: \"55464009\"", "    - {system: sct, code: \"55464009\""))
     assert _error(path) == (
-        f"{path}: study.conditions[0].system: Value error, unknown code system 'sct' "
+        f"{path}: study.conditions[0].system: unknown code system 'sct' "
         "(known: loinc, snomed, icd10cm, rxnorm, cvx, cpt, atc)"
     )
 
