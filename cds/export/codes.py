@@ -95,8 +95,3 @@ def codes_of(target: Target, name: str, trial: Trial) -> Coded:
         return _drug_group(name)
     return _analyte(name, trial)
 
-
-def analyte_display(name: str) -> str:
-    """An analyte's readable name (labs.yaml display; the name itself for a local analyte)."""
-    known = analytes().get(name)
-    return known.display if known is not None else name.replace("_", " ")
