@@ -119,16 +119,16 @@ def _part_references(kind: str, params: dict[str, Any], key: Key) -> list[Refere
     return found
 
 
-def _known(trial: Trial) -> Mapping[Target, Callable[[str], bool]]:
+def _known(data: TrialFile) -> Mapping[Target, Callable[[str], bool]]:
     return {
         "value set": coded_valuesets().__contains__,
         "drug group": drug_catalog().group_names.__contains__,
-        "analyte": lambda name: name in analytes() or name in trial.local_analytes,
+        "analyte": lambda name: name in analytes() or name in data.local_analytes,
     }
 
 
-def _check_references(trial: Trial, data: TrialFile, path: Path) -> None:
-    known = _known(trial)
+def _check_references(data: TrialFile, path: Path) -> None:
+    known = _known(data)
     for criterion in data.criteria:
         for key, kind, params in _leaves(criterion.logic, (LOGIC,)):
             for ref in _part_references(kind, params, key):
@@ -157,12 +157,15 @@ def load_trial(path: Path) -> Trial:
         short_title=data.short_title,
         sponsor=data.sponsor,
         url=data.url,
-        local_analytes={k: tuple((c.system, c.code) for c in v) for k, v in data.local_analytes.items()},
+        # An analyte declared with no local code reads like none at all (the standard codes
+        # only), so only those with codes are kept: trials that differ only in such empty
+        # declarations then share one extraction of the record's facts (cds.pipeline).
+        local_analytes={k: tuple((c.system, c.code) for c in v) for k, v in data.local_analytes.items() if v},
         criteria=tuple(_compiled(c, path) for c in data.criteria),
         eligibility_text=data.eligibility_text,
         study=data.study,
     )
-    _check_references(trial, data, path)
+    _check_references(data, path)
     return trial
 
 
