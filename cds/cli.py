@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from cds.commands.demo import demo_load_command, demo_request_command
+from cds.commands.demo_worksheet import demo_worksheet_command
 from cds.commands.evaluate import evaluate
 from cds.commands.export import export
 from cds.commands.feedback_report import feedback_report
@@ -24,3 +25,4 @@ main.add_command(serve)
 main.add_command(feedback_report)
 main.add_command(demo_request_command)
 main.add_command(demo_load_command)
+main.add_command(demo_worksheet_command)

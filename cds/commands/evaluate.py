@@ -16,8 +16,8 @@ import click
 import orjson
 
 from cds.engine.evaluate import TrialResult
-from cds.pipeline import evaluate_trials
 from cds.commands.trial_choice import ALL_TRIALS, TrialChoiceError, chosen_trials, trial_options
+from cds.pipeline import evaluate_trials
 from fhir_mappings.record import PatientRecord, RecordError
 
 STATUS_MARK = {"met": "[x]", "not_met": "[ ]", "unknown": "[?]"}
@@ -64,6 +64,10 @@ def render_text(result: TrialResult) -> str:
         lines.append(f"{STATUS_MARK[item['status']]} {item['id']:<5} {item['status']:<8} {item['reason']}{clears}")
         for ev in item["evidence"]:
             lines.append(f"          - {ev['reference']} {ev['code']} {ev['value'] or ''} {ev['date'] or ''}".rstrip())
+    if payload["unidentified_medications"]:
+        lines.append("unidentified medications (no drug criterion matches them; check them):")
+        for med in payload["unidentified_medications"]:
+            lines.append(f"          - {med['reference']} {med['code'] or ''} {med['text'] or ''}".rstrip())
     return "\n".join(lines)
 
 
