@@ -81,6 +81,17 @@ def test_a_trial_added_as_a_file_is_evaluated_and_carded_with_its_own_threshold(
     assert [e["value"] for e in evidence] == ["7 g/dL"]
 
 
+def test_discovery_is_one_service_whose_prefetch_covers_every_trial_of_the_folder(make_app, tmp_path):
+    """A site's copy that reads its SELENA-SLEDAI under a local code: that code joins the one Observation search."""
+    local = ("  selena_sledai: []\n", '  selena_sledai: [{system: "https://ehr.example.org/scores", code: "SLEDAI"}]\n')
+    folder = _trials_dir(tmp_path, (*HB_60, local))
+    (service,) = make_app(TRIALS_DIR=str(folder)).test_client().get("/cds-services").json["services"]
+    assert "NCT05247203 (telitacicept, SLE); NCT05247203 (telitacicept, SLE, Hb 60)" in service["description"]
+    asked = service["prefetch"]["observations"].split("&code=")[1].split(",")
+    assert "https://ehr.example.org/scores|SLEDAI" in asked
+    assert "http://loinc.org|718-7" in asked
+
+
 def test_the_cli_evaluates_every_trial_of_the_folder_in_id_order(tmp_path):
     resources = [r for group in demo_resources("ineligible", AS_OF).values() for r in group]
     path = tmp_path / "patient.json"

@@ -93,9 +93,9 @@ def test_an_unknown_trial_names_the_configured_ones(patient_file, trials_dir):
 
 
 def test_a_bad_trial_file_is_a_one_line_error(patient_file, tmp_path):
-    path = trial_file_variant(tmp_path / "bad", ("lab_threshold: {analyte: hemoglobin,", "lab_threshold: {analyte: haemoglobin,"))
+    path = trial_file_variant(tmp_path / "bad", ("condition: {valuesets: [cns_disease]", "condition: {valuesets: [cns_diseases]"))
     run = _run(str(patient_file), "--trials-dir", str(path.parent))
     assert run.exit_code == 2
     assert run.stderr == (
-        f"trialcds evaluate: error: {path}: criterion E3.4: logic.lab_threshold.analyte: unknown analyte 'haemoglobin'\n"
+        f"trialcds evaluate: error: {path}: criterion E2: logic.condition.valuesets[0]: unknown value set 'cns_diseases'\n"
     )

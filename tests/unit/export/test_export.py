@@ -195,12 +195,11 @@ def test_an_unknown_trial_is_one_line_with_exit_code_2(tmp_path: Path) -> None:
 
 
 def test_a_bad_trial_file_is_one_line_with_exit_code_2(tmp_path: Path) -> None:
-    path = trial_file_variant(tmp_path / "trials", ("groups: [systemic_corticosteroid, antimalarial, nsaid",
-                                                    "groups: [systemic_corticosteroid, antimalarials, nsaid"))
+    path = trial_file_variant(tmp_path / "trials", ("condition: {valuesets: [cns_disease]", "condition: {valuesets: [cns_diseases]"))
     run = _export(tmp_path / "out", "--trials-dir", str(path.parent))
     assert run.exit_code == 2
     assert run.stderr == (
-        f"trialcds export: error: {path}: criterion I6: logic.stable_regimen.groups[1]: unknown drug group 'antimalarials'\n"
+        f"trialcds export: error: {path}: criterion E2: logic.condition.valuesets[0]: unknown value set 'cns_diseases'\n"
     )
 
 
