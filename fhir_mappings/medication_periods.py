@@ -103,11 +103,13 @@ def _covering(start: tuple[date, date], end: tuple[date, date] | None) -> Period
     return Period(start[0], start[1], max(end[1], start[1]), max(end[0], start[0]))
 
 
-def _supplied(start: tuple[date, date], days: Fraction | None) -> Period | None:
-    """N days of supply from `start`: the last day is start + N − 1 (a part day counts whole)."""
+def _supplied(start: tuple[date, date], days: Fraction | None, last_day_offset: int) -> Period | None:
+    """N days of supply from `start`, ending on start + N + `last_day_offset` (a part day
+    counts whole): the page gives a request's end as authoredOn + the supply (offset 0)
+    and a dispense's last day as start + daysSupply − 1 (offset −1)."""
     if days is None or days <= 0:
         return None
-    span = timedelta(days=math.ceil(days) - 1)
+    span = timedelta(days=math.ceil(days) + last_day_offset)
     return _covering(start, (start[0] + span, start[1] + span))
 
 
@@ -122,7 +124,7 @@ def _request_period(resource: dict[str, Any], open_ended: bool) -> Period:
         return _covering(start, validity_end)
     repeats = element(dispense, "numberOfRepeatsAllowed", int) or 0
     supply = duration_days(dispense.get("expectedSupplyDuration"))
-    supplied = _supplied(start, None if supply is None else supply * (1 + max(repeats, 0)))
+    supplied = _supplied(start, None if supply is None else supply * (1 + max(repeats, 0)), 0)
     if supplied is not None:
         return supplied
     return _covering(start, None if open_ended else start)
@@ -132,7 +134,7 @@ def _dispense_period(resource: dict[str, Any]) -> Period:
     start = _days(resource.get("whenHandedOver")) or _days(resource.get("whenPrepared"))
     if start is None:
         return UNDATED
-    return _supplied(start, duration_days(resource.get("daysSupply"))) or _covering(start, start)
+    return _supplied(start, duration_days(resource.get("daysSupply")), -1) or _covering(start, start)
 
 
 def _effective_period(resource: dict[str, Any], open_ended: bool) -> Period:

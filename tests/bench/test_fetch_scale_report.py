@@ -7,7 +7,7 @@ import yaml
 
 from bench.fetch_scale import ScaleResult
 from bench.load import LoadResult
-from bench.report import SCALE_BEFORE_PATH, RunResults, _scale, _targets
+from bench.report import SCALE_BEFORE_PATH, RunResults, TrialCounts, _scale, _targets
 from bench.stats import Summary
 
 SUMMARY = Summary(count=20, p50=10.0, p95=12.0, p99=13.0)
@@ -20,6 +20,7 @@ def run_with(scale: ScaleResult) -> RunResults:
         http={s: SUMMARY for s in sizes}, http_errors={s: 0 for s in sizes}, parse={s: SUMMARY for s in sizes},
         fetch=None, scale=scale, load=LoadResult("python", 4, 20.0, 4000, 0), cpu_ms_per_request=10.0,
         peak_rss_mb=100.0, workers=2, command="python -m bench.run",
+        trial_counts=TrialCounts(["nct05247203"], "nct05247203", {s: SUMMARY for s in sizes}, {s: 0 for s in sizes}, SUMMARY),
     )
 
 

@@ -118,8 +118,8 @@ def test_request_ends_at_validity_period_end() -> None:
 
 
 def test_request_ends_after_its_expected_supply_duration() -> None:
-    """A 30-day supply authored on day A covers A..A+29, as a dispense's daysSupply does."""
-    authored = TWELVE_MONTHS_BEFORE_D - timedelta(days=29)
+    """Ground rules: a request ends on authoredOn + expectedSupplyDuration (A + 30)."""
+    authored = TWELVE_MONTHS_BEFORE_D - timedelta(days=30)
     request = medication_request(RITUXIMAB, authored, status="completed", supply_days=30)
     entry = criterion(evaluate(request), "E10")
     assert entry["status"] == "met"

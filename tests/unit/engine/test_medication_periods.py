@@ -6,8 +6,8 @@ partial dates (ground rules, revision of 2026-12).
 - A request ends at validityPeriod.end; else after expectedSupplyDuration × (1 + refills);
   else it is ongoing if active or on-hold; else it is its authoredOn day.
 - A completed dispense covers whenHandedOver (else whenPrepared) for daysSupply days
-  (last day = start + daysSupply − 1), or that day alone. A supply of N days covers N
-  days for requests too (docs/design.md).
+  (last day = start + daysSupply − 1), or that day alone; a request's end is written
+  differently on the page, authoredOn + expectedSupplyDuration × (1 + refills).
 - A partial date stands for every day of its period: a window test decides only when all
   of them agree, else unknown; `clears_on` uses the period's last day.
 """
@@ -80,13 +80,13 @@ def test_refills_extend_a_supply_into_d() -> None:
     assert status_of("I6", _epic_order(75, repeats=None)) == "not_met"
 
 
-@pytest.mark.parametrize(("authored_before", "expected"), [(89, "met"), (90, "not_met")])
-def test_supply_with_refills_ends_on_day_authored_plus_90_minus_1(authored_before: int, expected: str) -> None:
-    """3 × 30 days from A cover A..A+89: authored 89 days before D, the last day is D itself."""
+@pytest.mark.parametrize(("authored_before", "expected"), [(90, "met"), (91, "not_met")])
+def test_supply_with_refills_ends_on_day_authored_plus_90(authored_before: int, expected: str) -> None:
+    """authoredOn + 30 × (1 + 2): authored 90 days before D, the request ends on D itself."""
     assert status_of("I6", _epic_order(authored_before, repeats=2)) == expected
 
 
-@pytest.mark.parametrize(("offset", "expected"), [(89, "met"), (90, "not_met")])
+@pytest.mark.parametrize(("offset", "expected"), [(90, "met"), (91, "not_met")])
 def test_refills_decide_a_washout_window_edge(offset: int, expected: str) -> None:
     """A completed rituximab order whose third supply ends exactly 12 months before D still counts."""
     authored = TWELVE_MONTHS_BEFORE_D - timedelta(days=offset)
@@ -152,9 +152,9 @@ def test_dispense_counts_only_when_completed(status: str) -> None:
     assert criterion(result, "I6")["status"] == "unknown"  # not a medication record
 
 
-@pytest.mark.parametrize(("handed_over_before", "expected"), [(20, "met"), (19, "not_met")])
+@pytest.mark.parametrize(("handed_over_before", "expected"), [(19, "met"), (18, "not_met")])
 def test_dispense_joins_the_prescription_it_touches(handed_over_before: int, expected: str) -> None:
-    """A 20-day order from D−40 covers D−40..D−21; a fill handed over the next day continues it,
+    """A 20-day order from D−40 covers D−40..D−20; a fill handed over the next day continues it,
     a day later it restarts the drug (stable from its start + 30 days)."""
     order = medication_request(HYDROXYCHLOROQUINE, days_before(40), status="completed", supply_days=20)
     fill = medication_dispense(HYDROXYCHLOROQUINE, days_before(handed_over_before), days_supply=30)
