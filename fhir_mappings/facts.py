@@ -17,7 +17,7 @@ from fhir_mappings.medications import (
 )
 from fhir_mappings.patient import Demographics, extract_demographics
 from fhir_mappings.readable import Unreadable
-from fhir_mappings.record import PatientRecord
+from fhir_mappings.record import MissingData, PatientRecord
 
 
 @dataclass(frozen=True)
@@ -28,8 +28,9 @@ class Facts:
     ingredient or not, because "no medication records at all" differs from "none that
     qualifies"; `unidentified_medications` are the counted ones whose drug no code or name
     identified (they match no drug criterion; the evaluation lists them). `unreadable`
-    holds, by resource type, the resources whose JSON could not be read: criteria that
-    read that type can then not be `not_met`.
+    holds, by resource type, the resources whose JSON could not be read, and the types
+    that could not be had at all (`PatientRecord.missing`, also kept as `missing_data`
+    for the evaluation): criteria that read that type can then not be `not_met`.
     """
 
     demographics: Demographics
@@ -43,6 +44,7 @@ class Facts:
     coded_analytes: frozenset[str]
     unreadable: Mapping[str, tuple[Unreadable, ...]]
     unidentified_medications: tuple[UnidentifiedMedication, ...] = ()
+    missing_data: tuple[MissingData, ...] = ()
 
 
 def extract_facts(
@@ -68,6 +70,10 @@ def extract_facts(
     for item in bad_labs + bad_conditions + medications.unreadable + bad_immunizations + bad_procedures + bad_allergies:
         resource_type = item.reference.split("/", 1)[0]
         unreadable[resource_type] = unreadable.get(resource_type, ()) + (item,)
+    # A type that could not be had at all is, for the criteria, one more record not read.
+    for gap in record.missing:
+        item = Unreadable(f"the {gap.resource_type} resources", f"prefetch '{gap.key}': {gap.reason}")
+        unreadable[gap.resource_type] = unreadable.get(gap.resource_type, ()) + (item,)
     return Facts(
         demographics=demographics,
         labs=labs,
@@ -80,4 +86,5 @@ def extract_facts(
         coded_analytes=frozenset(analytes()) | {name for name, codes in local_analytes.items() if codes},
         unreadable=unreadable,
         unidentified_medications=tuple(medications.unidentified),
+        missing_data=record.missing,
     )
