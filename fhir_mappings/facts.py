@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fhir_mappings.allergies import AllergyFact, extract_allergies
 from fhir_mappings.conditions import ConditionFact, extract_conditions
+from fhir_mappings.encounters import EncounterFact, extract_encounters
 from fhir_mappings.events import CodedEvent, extract_immunizations, extract_procedures
 from fhir_mappings.labs import LabResult, analytes, extract_lab_results
 from fhir_mappings.medications import (
@@ -40,6 +41,7 @@ class Facts:
     allergies: list[AllergyFact]
     coded_analytes: frozenset[str]
     unreadable: Mapping[str, tuple[Unreadable, ...]]
+    encounters: list[EncounterFact] = field(default_factory=list)
 
 
 def extract_facts(
@@ -63,8 +65,11 @@ def extract_facts(
     immunizations, bad_immunizations = extract_immunizations(record.of_type("Immunization"))
     procedures, bad_procedures = extract_procedures(record.of_type("Procedure"))
     allergies, bad_allergies = extract_allergies(record.of_type("AllergyIntolerance"))
+    encounters, bad_encounters = extract_encounters(
+        record.of_type("Encounter"), conditions, record.resolve, record.full_urls, demographics.birth
+    )
     unreadable: dict[str, tuple[Unreadable, ...]] = {}
-    for item in bad_labs + bad_conditions + bad_medications + bad_immunizations + bad_procedures + bad_allergies:
+    for item in bad_labs + bad_conditions + bad_medications + bad_immunizations + bad_procedures + bad_allergies + bad_encounters:
         resource_type = item.reference.split("/", 1)[0]
         unreadable[resource_type] = unreadable.get(resource_type, ()) + (item,)
     return Facts(
@@ -78,4 +83,5 @@ def extract_facts(
         allergies=allergies,
         coded_analytes=frozenset(analytes()) | {name for name, codes in local_analytes.items() if codes},
         unreadable=unreadable,
+        encounters=encounters,
     )

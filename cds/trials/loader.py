@@ -53,7 +53,7 @@ def load_trial(path: Path) -> Trial:
         raise TrialDefinitionError(f"{path}: duplicate criterion ids {duplicates}")
     try:
         criteria = tuple(
-            Criterion(c.id, c.kind, c.label, c.statement, c.source, compile_logic(c.logic, f"criteria[{c.id}].logic"))
+            Criterion(c.id, c.kind, c.label, c.statement, c.source, compile_logic(c.logic, f"criteria[{c.id}].logic", frozenset(data.local_analytes)))
             for c in data.criteria
         )
     except LogicError as exc:
