@@ -119,7 +119,8 @@ def compile_logic(block: Any, path: str, local_analytes: frozenset[str] = frozen
     try:
         params = kind.params.model_validate(body or {}, context={"local_analytes": local_analytes})
     except ValidationError as exc:
-        first = exc.errors()[0]
+        # A misspelt key also leaves a required one missing: name the misspelling first.
+        first = min(exc.errors(), key=lambda error: error["type"] != "extra_forbidden")
         where = ".".join(str(item) for item in first["loc"])
         raise LogicError(f"{here}: {where}: {first['msg']}" if where else f"{here}: {first['msg']}") from None
     return Leaf(kind, params)
