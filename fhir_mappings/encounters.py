@@ -2,10 +2,10 @@
 are linked to (portfolio G16, "hospitalisation for infection").
 
 Most encounters of a long record are ambulatory visits no criterion reads. An
-Encounter is kept only when its class or one of its types is in a coded value set (the
-inpatient classes and types), and its status is neither cancelled nor
-entered-in-error; only then are its reasons and diagnoses read and its references
-followed. Links, in every reference form (ground rules, "References"):
+Encounter is kept only when its class or one of its types is in an encounter value set
+(encounters.yaml: the inpatient classes and types), and its status is neither cancelled
+nor entered-in-error; only then are its reasons and diagnoses read and its references
+followed. The raw codes are tested against those sets' codes before any Coding is built. Links, in every reference form (ground rules, "References"):
 
 - reasonCode: the codings themselves;
 - reasonReference and diagnosis.condition: the Conditions they point to (a contained
@@ -16,6 +16,7 @@ followed. Links, in every reference form (ground rules, "References"):
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from functools import cache, cached_property
 from typing import Any
 
 from fhir_mappings.coding import Coding, codings_of
@@ -31,8 +32,9 @@ from fhir_mappings.readable import (
     status_of,
 )
 from fhir_mappings.references import reference_of as target_of
-from fhir_mappings.terminology import valuesets_of
+from fhir_mappings.terminology import read_yaml, valuesets_of
 
+ENCOUNTER_VALUESET_FILE = "encounters.yaml"
 IGNORED_STATUSES = frozenset({"cancelled", "entered-in-error"})
 # The status under which an Encounter with no end runs to D (G16); any other status
 # without an end stands for its start day only.
@@ -75,6 +77,30 @@ def _class_codings(value: Any) -> tuple[Coding, ...]:
     return codings_of({"coding": [value]})
 
 
+@cache
+def encounter_valuesets() -> tuple[frozenset[str], frozenset[str] | None]:
+    """(the names of the encounter value sets, the codes they list), the codes None when
+    a set matches by prefix or range (then no code can be passed over on sight)."""
+    sets = read_yaml(ENCOUNTER_VALUESET_FILE).get("valuesets") or {}
+    entries = [entry for body in sets.values() for entry in body.get("codes") or []]
+    codes = None if any("match" in entry for entry in entries) else frozenset(str(entry["code"]) for entry in entries)
+    return frozenset(sets), codes
+
+
+def _raw_codes(resource: dict[str, Any]) -> set[str]:
+    """The code strings of Encounter.class and Encounter.type as sent, unchecked."""
+    found: set[str] = set()
+    klass = resource.get("class")
+    for item in klass if isinstance(klass, list) else [klass]:
+        if isinstance(item, dict):
+            found.add(str(item.get("code")))
+            found.update(str(c.get("code")) for c in item.get("coding") or [] if isinstance(c, dict))
+    for concept in resource.get("type") or []:
+        if isinstance(concept, dict):
+            found.update(str(c.get("code")) for c in concept.get("coding") or [] if isinstance(c, dict))
+    return found
+
+
 def _list(resource: dict[str, Any], name: str) -> list[Any]:
     return (element(resource, name, list) or []) if name in resource else []
 
@@ -86,7 +112,7 @@ class EncounterReader:
         self,
         conditions: list[ConditionFact],
         resolve: Resolver,
-        keys: Mapping[int, tuple[str, ...]],
+        full_urls: Mapping[str, dict[str, Any]],
         birth: Span | None,
     ) -> None:
         self.by_reference = {c.reference: c for c in conditions}
@@ -95,12 +121,15 @@ class EncounterReader:
             if fact.encounter is not None:
                 self.recorded_in.setdefault(fact.encounter, []).append(fact)
         self.resolve = resolve
-        self.keys = keys
+        self.full_urls = full_urls
         self.birth = birth
 
     def __call__(self, resource: dict[str, Any]) -> list[EncounterFact]:
+        names, codes = encounter_valuesets()
+        if codes is not None and codes.isdisjoint(_raw_codes(resource)):
+            return []
         codings = _class_codings(resource.get("class")) + tuple(c for t in _list(resource, "type") for c in codings_of(t))
-        sets = valuesets_of(codings)
+        sets = valuesets_of(codings) & names
         if not sets or status_of(resource) in IGNORED_STATUSES:
             return []
         period = element(resource, "period", dict) or {}
@@ -125,8 +154,24 @@ class EncounterReader:
         targets += [target_of(item.get("condition")) for item in _list(resource, "diagnosis") if isinstance(item, dict)]
         for target in targets:
             yield from self._condition(target, resource)
-        for key in self.keys.get(id(resource), ()):
+        for key in self._keys(resource):
             yield from self.recorded_in.get(key, ())
+
+    @cached_property
+    def _full_url_keys(self) -> dict[int, list[str]]:
+        """The fullUrl keys of the record's Encounters, by resource identity (built once,
+        and only when an Encounter is kept)."""
+        keys: dict[int, list[str]] = {}
+        for key, resource in self.full_urls.items():
+            if resource.get("resourceType") == "Encounter":
+                keys.setdefault(id(resource), []).append(key)
+        return keys
+
+    def _keys(self, resource: dict[str, Any]) -> list[str]:
+        """Every key the Encounter may be referred to by: `Encounter/id` and its fullUrl's."""
+        rid = resource.get("id")
+        own = [f"Encounter/{rid}"] if isinstance(rid, str) and rid else []
+        return own + [k for k in self._full_url_keys.get(id(resource), []) if k not in own]
 
     def _condition(self, target: str | None, container: dict[str, Any]) -> list[ConditionFact]:
         """The Condition a reference points to, as a fact; none if it is not a Condition,
@@ -141,19 +186,6 @@ class EncounterReader:
         return [fact] if fact is not None else []
 
 
-def encounter_keys(resources: Iterable[dict[str, Any]], full_urls: Mapping[str, dict[str, Any]]) -> dict[int, tuple[str, ...]]:
-    """Every key each Encounter may be referred to by (`Encounter/id`, its fullUrl's key),
-    by the identity of its resource."""
-    keys: dict[int, list[str]] = {}
-    for resource in resources:
-        rid = resource.get("id")
-        keys[id(resource)] = [f"Encounter/{rid}"] if isinstance(rid, str) and rid else []
-    for key, resource in full_urls.items():
-        if id(resource) in keys and key not in keys[id(resource)]:
-            keys[id(resource)].append(key)
-    return {k: tuple(v) for k, v in keys.items()}
-
-
 def extract_encounters(
     resources: Iterable[dict[str, Any]],
     conditions: list[ConditionFact],
@@ -163,8 +195,4 @@ def extract_encounters(
 ) -> tuple[list[EncounterFact], list[Unreadable]]:
     """The Encounters whose class or type is in a value set, not cancelled or entered in
     error, with their links; and those that cannot be read."""
-    listed = list(resources)
-    if not listed:
-        return [], []
-    reader = EncounterReader(conditions, resolve, encounter_keys(listed, full_urls), birth)
-    return read_each(listed, reader)
+    return read_each(resources, EncounterReader(conditions, resolve, full_urls, birth))
