@@ -99,6 +99,12 @@ def equations() -> dict[str, dict[str, Any]]:
     return dict(read_yaml("labs.yaml").get("equations") or {})
 
 
+def display_of(name: str) -> str:
+    """An analyte's display name (labs.yaml), else its name."""
+    known = analytes().get(name)
+    return known.display if known is not None else name
+
+
 def members(name: str) -> tuple[str, ...]:
     """The analytes whose results an analyte name stands for: its members, or itself."""
     known = analytes().get(name)

@@ -53,8 +53,8 @@ class AllOf:
 
 
 @dataclass(frozen=True)
-class NotOf:
-    """Kleene NOT of one part."""
+class OnePart:
+    """A construct over a single part."""
 
     part: Node
 
@@ -65,16 +65,15 @@ class NotOf:
 
 
 @dataclass(frozen=True)
-class UnknownIf:
+class NotOf(OnePart):
+    """Kleene NOT of one part."""
+
+
+@dataclass(frozen=True)
+class UnknownIf(OnePart):
     """A part whose met counts only as unknown, with a reason."""
 
-    reason: str
-    part: Node
-
-    @property
-    def parts(self) -> tuple[Node, ...]:
-        """The one part, as the other nodes hold theirs."""
-        return (self.part,)
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -112,7 +111,7 @@ def compile_logic(block: Any, path: str, local_analytes: frozenset[str] = frozen
     if key == "unknown_if":
         if not isinstance(body, dict) or set(body) != {"reason", "part"} or not isinstance(body["reason"], str) or not body["reason"].strip():
             raise LogicError(f"{here}: expected exactly the keys reason (a sentence) and part, got {body!r}")
-        return UnknownIf(body["reason"].strip(), compile_logic(body["part"], f"{here}.part", local_analytes))
+        return UnknownIf(compile_logic(body["part"], f"{here}.part", local_analytes), body["reason"].strip())
     if key not in KINDS:
         raise LogicError(f"{path}: unknown evaluator kind {key!r} (known: {', '.join(sorted(KINDS))})")
     kind = KINDS[key]

@@ -30,7 +30,7 @@ from cds.engine.logic import Tri
 from cds.engine.outcome import Evidence, Outcome
 from cds.engine.windows import within
 from fhir_mappings.dates import Span
-from fhir_mappings.labs import LabResult, analytes
+from fhir_mappings.labs import LabResult
 from fhir_mappings.units import UnitError
 
 Comparator = Literal["<", "<=", ">", ">="]
@@ -148,6 +148,17 @@ def _decides(comparator: str, censor: str | None, value: Decimal, threshold: Dec
     return COMPARE[comparator](value, threshold)
 
 
+class ComparedParams(Params):
+    """A value compared with a threshold in the unit the trial states, from inputs dated
+    in the look-back window."""
+
+    label: str
+    comparator: Comparator
+    value: Decimal
+    unit: str
+    lookback_days: int = 90
+
+
 class PercentOf(Params):
     """A count derived as total × percent ÷ 100 from results of one collection (G11:
     ANC = WBC × neutrophils % ÷ 100, same effectiveDateTime)."""
@@ -195,10 +206,11 @@ def lab_threshold(params: LabThresholdParams, ctx: EvaluationContext) -> Outcome
     """Met when the recent value (reported, else derived) satisfies `comparator value unit`."""
     if params.analyte not in ctx.facts.coded_analytes:
         return Outcome(Tri.UNKNOWN, params.when_no_code or f"no code is configured for {params.label}", no_data=True)
+    found = recent(ctx, params.analyte, params.lookback_days)
     missing = no_result(params.label, params.lookback_days)
-    if params.derived_from is not None:
+    if params.derived_from is not None and (found.maybe_none or not found.results):
         missing = _derived(params, params.derived_from, ctx)
-    return over_recent(recent(ctx, params.analyte, params.lookback_days), lambda r: _threshold(params, r), missing, params.label)
+    return over_recent(found, lambda r: _threshold(params, r), missing, params.label)
 
 
 def _threshold(params: LabThresholdParams, result: LabResult) -> Outcome:
@@ -252,10 +264,6 @@ def _derived(params: LabThresholdParams, spec: PercentOf, ctx: EvaluationContext
     )
     return over_recent(found, lambda total: _percent_of(params, total, pairs[total]), missing, f"{params.label} (derived)")
 
-
-def _display(analyte: str) -> str:
-    known = analytes().get(analyte)
-    return known.display if known is not None else analyte
 
 
 def _percent_of(params: LabThresholdParams, total: LabResult, percent: LabResult) -> Outcome:

@@ -13,11 +13,10 @@ collection, compared with a threshold (portfolio G9, the urine protein/creatinin
 
 from __future__ import annotations
 
-from decimal import Decimal
 
 from cds.engine.context import EvaluationContext
 from cds.engine.kinds.labs import (
-    Comparator,
+    ComparedParams,
     compared,
     evidence_of,
     fmt,
@@ -31,7 +30,7 @@ from cds.engine.kinds.params import AnalyteName
 from cds.engine.kinds.registry import Params, kind
 from cds.engine.logic import Tri
 from cds.engine.outcome import Outcome
-from fhir_mappings.labs import LabResult, analytes, chronological
+from fhir_mappings.labs import LabResult, chronological, display_of
 from fhir_mappings.units import UnitError, is_dimensionless
 
 
@@ -45,15 +44,10 @@ class RatioOf(Params):
     denominator_unit: str
 
 
-class RatioThresholdParams(Params):
+class RatioThresholdParams(ComparedParams):
     """Recent reported ratio (else derived) against `comparator value unit`."""
 
     analytes: list[AnalyteName]
-    label: str
-    comparator: Comparator
-    value: Decimal
-    unit: str
-    lookback_days: int = 90
     derived_from: RatioOf | None = None
     quoted: list[AnalyteName] = []
 
@@ -84,16 +78,12 @@ def _derived(params: RatioThresholdParams, spec: RatioOf, ctx: EvaluationContext
     found = recent_results(list(pairs), ctx.days_before(params.lookback_days), ctx.as_of)
     missing = Outcome(
         Tri.UNKNOWN,
-        f"no {params.label} result in the last {params.lookback_days} days, and no {_display(spec.numerator)} "
-        f"with {_display(spec.denominator)} of one collection to derive it",
+        f"no {params.label} result in the last {params.lookback_days} days, and no {display_of(spec.numerator)} "
+        f"with {display_of(spec.denominator)} of one collection to derive it",
         no_data=True,
     )
     return over_recent(found, lambda top: _ratio(params, spec, top, pairs[top]), missing, f"{params.label} (derived)")
 
-
-def _display(analyte: str) -> str:
-    known = analytes().get(analyte)
-    return known.display if known is not None else analyte
 
 
 def _ratio(params: RatioThresholdParams, spec: RatioOf, top: LabResult, bottom: LabResult) -> Outcome:
@@ -117,16 +107,16 @@ def _quote(params: RatioThresholdParams, ctx: EvaluationContext, outcome: Outcom
     if not quoted:
         return outcome
     latest = quoted[-1]
-    note = f"{_display(latest.analyte)} {latest.describe()} on {latest.dated} does not count as {params.label}"
+    note = f"{display_of(latest.analyte)} {latest.describe()} on {latest.dated} does not count as {params.label}"
     return Outcome(outcome.status, f"{outcome.reason}; {note}", (*outcome.evidence, evidence_of(latest)), outcome.clears_on, outcome.no_data)
 
 
 @kind("ratio_threshold", RatioThresholdParams, reads=("Observation",))
 def ratio_threshold(params: RatioThresholdParams, ctx: EvaluationContext) -> Outcome:
     """Met when the recent ratio (reported, else derived) satisfies the rule."""
-    missing = no_result(params.label, params.lookback_days)
-    if params.derived_from is not None:
-        missing = _derived(params, params.derived_from, ctx)
     results = sorted((r for a in params.analytes for r in ctx.facts.labs.get(a, ())), key=chronological)
     found = recent_results(results, ctx.days_before(params.lookback_days), ctx.as_of)
+    missing = no_result(params.label, params.lookback_days)
+    if params.derived_from is not None and (found.maybe_none or not found.results):
+        missing = _derived(params, params.derived_from, ctx)
     return _quote(params, ctx, over_recent(found, lambda r: _reported(params, r), missing, params.label))

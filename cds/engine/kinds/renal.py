@@ -31,7 +31,7 @@ from pydantic import AfterValidator, model_validator
 
 from cds.engine.context import EvaluationContext
 from cds.engine.kinds.labs import (
-    Comparator,
+    ComparedParams,
     agreed,
     compared,
     evidence_of,
@@ -76,14 +76,9 @@ class Computed(Params):
     equation: EquationName
 
 
-class RenalFunctionParams(Params):
+class RenalFunctionParams(ComparedParams):
     """Renal function per 1.73 m² against `comparator value unit`, by the steps given."""
 
-    label: str
-    comparator: Comparator
-    value: Decimal
-    unit: str
-    lookback_days: int = 90
     measured_normalised: AnalyteName | None = None
     measured: MeasuredWithBsa | None = None
     reported_estimate: AnalyteName | None = None

@@ -15,7 +15,7 @@ from datetime import timedelta
 import pytest
 from fhir_builders import ICD10CM, SNOMED, condition, days_before
 from kind_trials import KindProbe
-from portfolio_shapes import diagnosis, epic_hospital_encounter, synthea_encounter
+from ehr_shapes import diagnosis, epic_hospital_encounter, synthea_encounter
 
 from cds.trials.loader import TrialDefinitionError
 

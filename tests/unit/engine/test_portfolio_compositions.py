@@ -3,7 +3,7 @@ files will write them (the logic blocks here are the sketches of the report): th
 met / not_met / unknown cases each page names.
 
 Resources are builder-made problem-list Conditions, Procedures, Observations and
-MedicationRequests (fhir_builders.py), and Synthea-shaped Encounters (portfolio_shapes.py).
+MedicationRequests (fhir_builders.py), and Synthea-shaped Encounters (ehr_shapes.py).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from fhir_builders import SNOMED, condition, days_before, medication, medication_request, observation, procedure
 from kind_trials import KindProbe
-from portfolio_shapes import diagnosis, synthea_encounter
+from ehr_shapes import diagnosis, synthea_encounter
 
 ACTIVE = "active"
 

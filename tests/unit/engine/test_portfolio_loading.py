@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from fhir_builders import days_before, patient
 from kind_trials import KindProbe, criterion, trial_of, write_trial
-from portfolio_shapes import (
+from ehr_shapes import (
     at,
     collection,
     diagnosis,

@@ -12,10 +12,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from ehr_shapes import procedure_on
+from ehr_shapes import procedure_on, procedure_period
 from fhir_builders import condition, days_before, procedure
 from kind_trials import KindProbe
-from portfolio_shapes import procedure_period
 
 TRANSPLANT_EVER = {"procedure": {"valuesets": ["kidney_tx_proc"], "label": "kidney transplant"}}
 DIALYSIS_90 = {"procedure": {"valuesets": ["dialysis_proc"], "label": "dialysis", "within_days": 90}}

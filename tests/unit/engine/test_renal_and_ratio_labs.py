@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from fhir_builders import days_before, observation, patient
 from kind_trials import KindProbe
-from portfolio_shapes import at, collection, lab_value, ucum
+from ehr_shapes import at, collection, lab_value, ucum
 
 UPCR_24H = {
     "ratio_threshold": {

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from fhir_builders import condition, days_before, observation
 from kind_trials import KindProbe
-from portfolio_shapes import at, lab_value, titer_ratio, ucum
+from ehr_shapes import at, lab_value, titer_ratio, ucum
 
 POSITIVE = ("snomed", "10828004", "Positive")
 NEGATIVE = ("snomed", "260385009", "Negative")
