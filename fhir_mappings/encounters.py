@@ -32,7 +32,7 @@ from fhir_mappings.readable import (
     status_of,
 )
 from fhir_mappings.references import reference_of as target_of
-from fhir_mappings.terminology import read_yaml, valuesets_of
+from fhir_mappings.terminology import coded_valuesets, valuesets_of
 
 ENCOUNTER_VALUESET_FILE = "encounters.yaml"
 IGNORED_STATUSES = frozenset({"cancelled", "entered-in-error"})
@@ -81,10 +81,9 @@ def _class_codings(value: Any) -> tuple[Coding, ...]:
 def encounter_valuesets() -> tuple[frozenset[str], frozenset[str] | None]:
     """(the names of the encounter value sets, the codes they list), the codes None when
     a set matches by prefix or range (then no code can be passed over on sight)."""
-    sets = read_yaml(ENCOUNTER_VALUESET_FILE).get("valuesets") or {}
-    entries = [entry for body in sets.values() for entry in body.get("codes") or []]
-    codes = None if any("match" in entry for entry in entries) else frozenset(str(entry["code"]) for entry in entries)
-    return frozenset(sets), codes
+    sets = [vs for vs in coded_valuesets().values() if vs.origin == ENCOUNTER_VALUESET_FILE]
+    codes = None if any(vs.rules for vs in sets) else frozenset(code for vs in sets for _, code in vs.exact)
+    return frozenset(vs.name for vs in sets), codes
 
 
 def _raw_codes(resource: dict[str, Any]) -> set[str]:

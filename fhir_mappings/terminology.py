@@ -72,6 +72,7 @@ class ValueSet:
     exact: frozenset[tuple[str, str]]
     rules: tuple[CodeRule, ...]
     excluded: tuple[CodeRule, ...] = ()
+    origin: str = ""
 
     def contains(self, coding: Coding) -> bool:
         """Whether a coding (any system URI spelling, ICD with or without dot) is in the set."""
@@ -122,7 +123,7 @@ def valueset_from(name: str, body: dict[str, Any], origin: str) -> ValueSet:
         else:
             rules.append(rule)
     excluded = tuple(_rule(entry, f"{where} exclude") for entry in body.get("exclude") or [])
-    return ValueSet(name, str(body.get("description", "")), frozenset(exact), tuple(rules), excluded)
+    return ValueSet(name, str(body.get("description", "")), frozenset(exact), tuple(rules), excluded, origin)
 
 
 @cache
