@@ -168,7 +168,14 @@ class DrugCatalog:
         # One alternation compiled once: this runs for every medication record.
         if not self.non_systemic_forms:
             return None
-        return re.compile("|".join(rf"\b{re.escape(form)}" for form in self.non_systemic_forms))
+        # A form is a whole word, plural allowed ("Topical Gel", "eye drops"), or a stem when
+        # written with a trailing `*` ("inhal*": inhaler, inhalation). A hyphen joins words:
+        # "Liqui-Gels" and "Gel-Caps" are capsules, not a gel.
+        words = [
+            re.escape(form[:-1]) + r"[a-z]*" if form.endswith("*") else re.escape(form) + "s?"
+            for form in self.non_systemic_forms
+        ]
+        return re.compile(r"(?<![\w-])(?:" + "|".join(words) + r")(?![\w-])")
 
     def is_non_systemic(self, text: str) -> bool:
         """Whether a product's dose form or route makes it non-systemic (a cream, eye drops)."""

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from fhir_mappings.drugs import drug_catalog
 from fhir_mappings.labs import analyte_by_code
-from fhir_mappings.medications import timing_table
+from fhir_mappings.medication_doses import dose_units
+from fhir_mappings.medication_periods import status_rules
 from fhir_mappings.positivity import rules
 from fhir_mappings.terminology import coded_valuesets
+from fhir_mappings.timing import timing_table
 from fhir_mappings.units import unit_table
 
 
@@ -28,4 +30,6 @@ def load_tables() -> None:
     drug_catalog()
     unit_table()
     timing_table()
+    dose_units()
+    status_rules()
     rules()

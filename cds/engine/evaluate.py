@@ -18,6 +18,7 @@ from cds.engine.tree import evaluate_node
 from cds.trials.schema import Criterion, Trial
 from fhir_mappings.facts import Facts
 from fhir_mappings.immutable import immutable
+from fhir_mappings.medications import UnidentifiedMedication
 
 POTENTIALLY_ELIGIBLE = "potentially_eligible"
 INELIGIBLE = "ineligible"
@@ -56,13 +57,18 @@ class CriterionResult:
 
 @dataclass(frozen=True)
 class TrialResult:
-    """A trial's verdict for one patient at one date."""
+    """A trial's verdict for one patient at one date.
+
+    `unidentified_medications`: the patient's medication records whose drug no code or
+    name identified; they match no drug criterion, so the coordinator checks them.
+    """
 
     trial: Trial
     patient_reference: str
     as_of: date
     criteria: tuple[CriterionResult, ...]
     not_candidate_reason: str | None = None
+    unidentified_medications: tuple[UnidentifiedMedication, ...] = ()
 
     @property
     def decision(self) -> str:
@@ -99,6 +105,7 @@ class TrialResult:
             "eligible_from": eligible_from.isoformat() if eligible_from else None,
             "not_candidate_reason": self.not_candidate_reason,
             "criteria": [c.to_json() for c in self.criteria],
+            "unidentified_medications": [m.to_json() for m in self.unidentified_medications],
         }
 
 
@@ -110,7 +117,10 @@ def not_candidate_reason(facts: Facts, as_of: date) -> str | None:
 
 def evaluate_trial_facts(trial: Trial, facts: Facts, as_of: date, patient_reference: str) -> TrialResult:
     """The trial's verdict for the patient whose facts these are."""
-    return TrialResult(trial, patient_reference, as_of, evaluate_criteria(trial, facts, as_of), not_candidate_reason(facts, as_of))
+    criteria = evaluate_criteria(trial, facts, as_of)
+    return TrialResult(
+        trial, patient_reference, as_of, criteria, not_candidate_reason(facts, as_of), facts.unidentified_medications
+    )
 
 
 def evaluate_criteria(trial: Trial, facts: Facts, as_of: date) -> tuple[CriterionResult, ...]:

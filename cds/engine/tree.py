@@ -87,15 +87,12 @@ Node = Union[Leaf, AnyOf, AllOf, NotOf, UnknownIf, Fallback]
 CONSTRUCTS = ("any", "all", "not", "unknown_if", "fallback")
 
 
-def compile_logic(block: Any, path: str, local_analytes: frozenset[str] = frozenset()) -> Node:
+def compile_logic(block: Any, path: str) -> Node:
     """Turn `{any: [...]}`, `{all: [...]}`, `{not: ...}`, `{unknown_if: {reason, part}}`,
     `{fallback: [...]}` or `{<kind>: {params}}` into a node.
 
-    `local_analytes` are the trial's site-local analyte names, which a lab part may name
-    beside those of labs.yaml (validated with the parameters).
-
-    :raise LogicError: not exactly one key, unknown kind, or parameters that do not validate
-        (an unknown value set or analyte among them), naming the path and the key.
+    :raise LogicError: not exactly one key, unknown kind, or parameters that do not validate,
+        naming the path and the key.
     """
     if not isinstance(block, dict) or len(block) != 1:
         raise LogicError(f"{path}: expected one key ({', '.join(CONSTRUCTS)}, or an evaluator kind), got {block!r}")
@@ -104,25 +101,33 @@ def compile_logic(block: Any, path: str, local_analytes: frozenset[str] = frozen
     if key in ("any", "all", "fallback"):
         if not isinstance(body, list) or len(body) < 2:
             raise LogicError(f"{here}: expected a list of at least two parts")
-        parts = tuple(compile_logic(part, f"{here}[{i}]", local_analytes) for i, part in enumerate(body))
+        parts = tuple(compile_logic(part, f"{here}[{i}]") for i, part in enumerate(body))
         return {"any": AnyOf, "all": AllOf, "fallback": Fallback}[key](parts)
     if key == "not":
-        return NotOf(compile_logic(body, here, local_analytes))
+        return NotOf(compile_logic(body, here))
     if key == "unknown_if":
         if not isinstance(body, dict) or set(body) != {"reason", "part"} or not isinstance(body["reason"], str) or not body["reason"].strip():
             raise LogicError(f"{here}: expected exactly the keys reason (a sentence) and part, got {body!r}")
-        return UnknownIf(compile_logic(body["part"], f"{here}.part", local_analytes), body["reason"].strip())
+        return UnknownIf(compile_logic(body["part"], f"{here}.part"), body["reason"].strip())
     if key not in KINDS:
         raise LogicError(f"{path}: unknown evaluator kind {key!r} (known: {', '.join(sorted(KINDS))})")
     kind = KINDS[key]
     try:
-        params = kind.params.model_validate(body or {}, context={"local_analytes": local_analytes})
+        params = kind.params.model_validate(body or {})
     except ValidationError as exc:
-        # A misspelt key also leaves a required one missing: name the misspelling first.
-        first = min(exc.errors(), key=lambda error: error["type"] != "extra_forbidden")
-        where = ".".join(str(item) for item in first["loc"])
-        raise LogicError(f"{here}: {where}: {first['msg']}" if where else f"{here}: {first['msg']}") from None
+        problems = (f"{here}{_located(error['loc'])}: {validation_message(error['msg'])}" for error in exc.errors())
+        raise LogicError("; ".join(problems)) from None
     return Leaf(kind, params)
+
+
+def validation_message(message: str) -> str:
+    """A pydantic error message without the "Value error, " pydantic puts before a validator's own words."""
+    return message.removeprefix("Value error, ")
+
+
+def _located(loc: tuple[str | int, ...]) -> str:
+    """A pydantic error location inside a kind's parameters, as a key path (`.valuesets[0]`)."""
+    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc)
 
 
 def leaves(node: Node) -> list[Leaf]:

@@ -14,7 +14,7 @@ Each matching Condition is judged on its own as counting, not counting, or unkno
   lasts at most 42 weeks: the ground rules' pregnancy rule, portfolio G15);
 - with `acute_within_days` (portfolio G15, acute infections), a Condition that is
   active only because it has no clinicalStatus and no abatement, and whose codes are in
-  none of the `not_acute` value sets (chronic infections), counts as active only when
+  none of the `chronic_valuesets` (chronic infections), counts as active only when
   it started in [D − acute_within_days, D]; older, it is unknown ("confirm resolved"),
   and inside a window it is present on its date only, the reason noting it (G16).
 
@@ -30,7 +30,7 @@ from typing import Literal
 from pydantic import model_validator
 
 from cds.engine.context import EvaluationContext
-from cds.engine.kinds.params import ValueSetName, WindowParams
+from cds.engine.kinds.params import WindowParams
 from cds.engine.kinds.registry import Params, kind
 from cds.engine.logic import Tri
 from cds.engine.outcome import Evidence, Outcome
@@ -44,7 +44,7 @@ from fhir_mappings.terminology import Coding, coded_in
 class UnknownWhen(Params):
     """A value set whose match makes the part unknown (not met), with the reason."""
 
-    valueset: ValueSetName
+    valueset: str
     reason: str
 
 
@@ -53,12 +53,12 @@ class ConditionParams(WindowParams):
     of time-limited conditions (an age after which an open one is stale; how long an
     acute one without status or end counts as active)."""
 
-    valuesets: list[ValueSetName]
+    valuesets: list[str]
     label: str
     status: Literal["any", "active"] = "any"
     stale_after_days: int | None = None
     acute_within_days: int | None = None
-    not_acute: list[ValueSetName] = []
+    chronic_valuesets: list[str] = []
     unknown_when: list[UnknownWhen] = []
 
     @model_validator(mode="after")
@@ -67,8 +67,8 @@ class ConditionParams(WindowParams):
             raise ValueError("stale_after_days applies to status: active without within_days")
         if self.acute_within_days is not None and self.status != "active" and self.window is None:
             raise ValueError("acute_within_days applies to status: active, or to a window")
-        if self.not_acute and self.acute_within_days is None:
-            raise ValueError("not_acute needs acute_within_days")
+        if self.chronic_valuesets and self.acute_within_days is None:
+            raise ValueError("chronic_valuesets needs acute_within_days")
         return self
 
 
@@ -104,12 +104,12 @@ def condition_evidence(fact: ConditionFact, coding: Coding) -> Evidence:
 
 def _acute_open(fact: ConditionFact, params: ConditionParams) -> bool:
     """Whether G15's acute rule applies: active only for want of a status or an end, and
-    in none of the `not_acute` value sets."""
+    in none of the `chronic_valuesets`."""
     return (
         params.acute_within_days is not None
         and fact.clinical_status is None
         and not fact.abated
-        and fact.valuesets.isdisjoint(params.not_acute)
+        and fact.valuesets.isdisjoint(params.chronic_valuesets)
     )
 
 

@@ -19,7 +19,7 @@ from pydantic import model_validator
 
 from cds.engine.context import EvaluationContext
 from cds.engine.kinds.conditions import UnknownWhen, condition_evidence
-from cds.engine.kinds.params import ValueSetName, WindowParams
+from cds.engine.kinds.params import WindowParams
 from cds.engine.logic import Tri
 from cds.engine.outcome import Outcome
 from cds.engine.kinds.registry import kind
@@ -32,7 +32,7 @@ from fhir_mappings.terminology import Coding, coded_in
 class DiagnosisDateParams(WindowParams):
     """The qualifying value sets, the window, and what makes the answer unknown."""
 
-    valuesets: list[ValueSetName]
+    valuesets: list[str]
     label: str
     unknown_when: list[UnknownWhen] = []
     unknown_when_earlier: list[UnknownWhen] = []

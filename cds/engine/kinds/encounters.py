@@ -17,7 +17,7 @@ from __future__ import annotations
 from pydantic import model_validator
 
 from cds.engine.context import EvaluationContext
-from cds.engine.kinds.params import ValueSetName, WindowParams
+from cds.engine.kinds.params import WindowParams
 from cds.engine.kinds.registry import kind
 from cds.engine.logic import Tri
 from cds.engine.outcome import Evidence, Outcome
@@ -30,8 +30,8 @@ class HospitalisationParams(WindowParams):
     """Which encounters are stays (class or type value sets), which reasons count, and the window."""
 
     label: str
-    encounter_valuesets: list[ValueSetName]
-    reason_valuesets: list[ValueSetName]
+    encounter_valuesets: list[str]
+    reason_valuesets: list[str]
 
     @model_validator(mode="after")
     def _needs_window(self) -> HospitalisationParams:

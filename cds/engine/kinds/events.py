@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import date
 
 from cds.engine.context import EvaluationContext
-from cds.engine.kinds.params import ValueSetName, WindowParams
+from cds.engine.kinds.params import WindowParams
 from cds.engine.kinds.registry import kind
 from cds.engine.logic import Tri
 from cds.engine.outcome import Evidence, Outcome
@@ -29,7 +29,7 @@ from fhir_mappings.terminology import Coding, coded_in
 class EventParams(WindowParams):
     """Value sets of event codes and the window (none: ever)."""
 
-    valuesets: list[ValueSetName]
+    valuesets: list[str]
     label: str
 
 

@@ -24,13 +24,12 @@ from typing import Literal
 from pydantic import model_validator
 
 from cds.engine.context import EvaluationContext
-from cds.engine.kinds.params import AnalyteName
 from cds.engine.kinds.registry import Params, kind
 from cds.engine.logic import Tri
 from cds.engine.outcome import Evidence, Outcome
 from cds.engine.windows import within
 from fhir_mappings.dates import Span
-from fhir_mappings.labs import LabResult
+from fhir_mappings.labs import LabResult, display_of
 from fhir_mappings.units import UnitError
 
 Comparator = Literal["<", "<=", ">", ">="]
@@ -163,8 +162,8 @@ class PercentOf(Params):
     """A count derived as total × percent ÷ 100 from results of one collection (G11:
     ANC = WBC × neutrophils % ÷ 100, same effectiveDateTime)."""
 
-    total: AnalyteName
-    percent: AnalyteName
+    total_analyte: str
+    percent_analyte: str
 
 
 class LabThresholdParams(Params):
@@ -175,7 +174,7 @@ class LabThresholdParams(Params):
     the reason.
     """
 
-    analyte: AnalyteName
+    analyte: str
     label: str
     comparator: Comparator
     value: Decimal
@@ -192,7 +191,7 @@ class LabThresholdParams(Params):
 
     def analytes_read(self) -> frozenset[str]:
         """The analyte compared, and the inputs of its derivation."""
-        derived = {self.derived_from.total, self.derived_from.percent} if self.derived_from else set()
+        derived = {self.derived_from.total_analyte, self.derived_from.percent_analyte} if self.derived_from else set()
         return frozenset({self.analyte, *derived})
 
 
@@ -255,11 +254,11 @@ def same_collection(first: Sequence[LabResult], second: Sequence[LabResult]) -> 
 def _derived(params: LabThresholdParams, spec: PercentOf, ctx: EvaluationContext) -> Outcome:
     """With no reported result: total × percent ÷ 100 from the most recent collection that has both."""
     assert params.unit is not None
-    pairs = dict(same_collection(ctx.facts.labs.get(spec.total, ()), ctx.facts.labs.get(spec.percent, ())))
+    pairs = dict(same_collection(ctx.facts.labs.get(spec.total_analyte, ()), ctx.facts.labs.get(spec.percent_analyte, ())))
     found = recent_results(list(pairs), ctx.days_before(params.lookback_days), ctx.as_of)
     missing = Outcome(
         Tri.UNKNOWN,
-        f"no {params.label} result in the last {params.lookback_days} days, and none to derive from {spec.total} and {spec.percent} of one collection",
+        f"no {params.label} result in the last {params.lookback_days} days, and none to derive from {display_of(spec.total_analyte)} and {display_of(spec.percent_analyte)} of one collection",
         no_data=True,
     )
     return over_recent(found, lambda total: _percent_of(params, total, pairs[total]), missing, f"{params.label} (derived)")
@@ -290,7 +289,7 @@ class DefaultUln(Params):
 class LabUlnParams(Params):
     """Recent value as a multiple of the upper limit of normal."""
 
-    analyte: AnalyteName
+    analyte: str
     label: str
     comparator: Comparator = ">="
     ratio: Decimal
@@ -344,9 +343,9 @@ class ClearanceParams(Params):
     comparator: Comparator
     value: Decimal
     unit: str
-    measured: AnalyteName
-    serum_creatinine: AnalyteName
-    weight: AnalyteName
+    measured: str
+    serum_creatinine: str
+    weight: str
     lookback_days: int = 90
     weight_lookback_days: int = 365
     female_factor: Decimal

@@ -21,8 +21,8 @@ from pydantic import model_validator
 
 from cds.engine.context import EvaluationContext
 from cds.engine.kinds.conditions import UnknownWhen, condition_evidence
-from cds.engine.kinds.params import ValueSetName, WindowParams
-from cds.engine.kinds.registry import kind
+from cds.engine.kinds.params import WindowParams
+from cds.engine.kinds.registry import Params, kind
 from cds.engine.logic import Tri
 from cds.engine.outcome import Outcome
 from cds.engine.windows import on_or_before, within
@@ -30,19 +30,26 @@ from fhir_mappings.conditions import ConditionFact
 from fhir_mappings.terminology import Coding, coded_in
 
 
+class ClassCode(Params):
+    """One class: the value set of its codes, and the name a reason shows it by."""
+
+    valueset: str
+    name: str
+
+
 class LatestClassParams(WindowParams):
     """Class value sets with the name each class is shown by, the qualifying ones, and
     what an unclassified record means."""
 
     label: str
-    classes: dict[ValueSetName, str]
-    qualifying: list[ValueSetName]
+    classes: list[ClassCode]
+    qualifying_valuesets: list[str]
     status: Literal["any", "active"] = "active"
     unclassified: UnknownWhen | None = None
 
     @model_validator(mode="after")
     def _qualifying_are_classes(self) -> LatestClassParams:
-        stray = [name for name in self.qualifying if name not in self.classes]
+        stray = [name for name in self.qualifying_valuesets if name not in {c.valueset for c in self.classes}]
         if stray:
             raise ValueError(f"qualifying value sets {stray} are not among the classes")
         return self
@@ -54,8 +61,8 @@ class _Record:
     def __init__(self, fact: ConditionFact, coding: Coding, params: LatestClassParams) -> None:
         self.fact = fact
         self.coding = coding
-        self.classes = [name for vs, name in params.classes.items() if vs in fact.valuesets]
-        self.qualifies = not fact.valuesets.isdisjoint(params.qualifying)
+        self.classes = [c.name for c in params.classes if c.valueset in fact.valuesets]
+        self.qualifies = not fact.valuesets.isdisjoint(params.qualifying_valuesets)
 
 
 def _shown(records: list[_Record]) -> str:
@@ -107,7 +114,7 @@ def latest_class(params: LatestClassParams, ctx: EvaluationContext) -> Outcome:
     """Met when the latest-dated class set holds an active qualifying class."""
     records = [
         _Record(f, c, params)
-        for f, c in coded_in(ctx.facts.conditions, list(params.classes))
+        for f, c in coded_in(ctx.facts.conditions, [c.valueset for c in params.classes])
         if f.start is None or on_or_before(f.start, ctx.as_of) is not Tri.NOT_MET
     ]
     if not records:

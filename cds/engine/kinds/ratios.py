@@ -7,7 +7,7 @@ collection, compared with a threshold (portfolio G9, the urine protein/creatinin
   effectiveDateTime, or the same effectivePeriod), each converted to its stated unit.
 - A ratio with no unit (none, `1`, `{ratio}`) could be mg/mg or mg/g: unknown, "ratio
   without unit".
-- `quoted` ratios never decide (a spot ratio is never a 24-h one) but the reason quotes
+- `quoted_analytes` never decide (a spot ratio is never a 24-h one) but the reason quotes
   the most recent of them in the window, for the coordinator.
 """
 
@@ -26,7 +26,6 @@ from cds.engine.kinds.labs import (
     recent_results,
     same_collection,
 )
-from cds.engine.kinds.params import AnalyteName
 from cds.engine.kinds.registry import Params, kind
 from cds.engine.logic import Tri
 from cds.engine.outcome import Outcome
@@ -38,23 +37,23 @@ class RatioOf(Params):
     """numerator ÷ denominator, each first converted to its unit (24-h protein g/(24.h)
     ÷ 24-h creatinine g/(24.h) = g/g)."""
 
-    numerator: AnalyteName
+    numerator_analyte: str
     numerator_unit: str
-    denominator: AnalyteName
+    denominator_analyte: str
     denominator_unit: str
 
 
 class RatioThresholdParams(ComparedParams):
     """Recent reported ratio (else derived) against `comparator value unit`."""
 
-    analytes: list[AnalyteName]
+    analytes: list[str]
     derived_from: RatioOf | None = None
-    quoted: list[AnalyteName] = []
+    quoted_analytes: list[str] = []
 
     def analytes_read(self) -> frozenset[str]:
         """The reported ratios, the derivation's inputs and the quoted ratios."""
-        derived = {self.derived_from.numerator, self.derived_from.denominator} if self.derived_from else set()
-        return frozenset({*self.analytes, *derived, *self.quoted})
+        derived = {self.derived_from.numerator_analyte, self.derived_from.denominator_analyte} if self.derived_from else set()
+        return frozenset({*self.analytes, *derived, *self.quoted_analytes})
 
 
 def _reported(params: RatioThresholdParams, result: LabResult) -> Outcome:
@@ -74,12 +73,12 @@ def _reported(params: RatioThresholdParams, result: LabResult) -> Outcome:
 
 def _derived(params: RatioThresholdParams, spec: RatioOf, ctx: EvaluationContext) -> Outcome:
     """With no reported ratio in the window: the ratio of the most recent collection with both parts."""
-    pairs = dict(same_collection(ctx.facts.labs.get(spec.numerator, ()), ctx.facts.labs.get(spec.denominator, ())))
+    pairs = dict(same_collection(ctx.facts.labs.get(spec.numerator_analyte, ()), ctx.facts.labs.get(spec.denominator_analyte, ())))
     found = recent_results(list(pairs), ctx.days_before(params.lookback_days), ctx.as_of)
     missing = Outcome(
         Tri.UNKNOWN,
-        f"no {params.label} result in the last {params.lookback_days} days, and no {display_of(spec.numerator)} "
-        f"with {display_of(spec.denominator)} of one collection to derive it",
+        f"no {params.label} result in the last {params.lookback_days} days, and no {display_of(spec.numerator_analyte)} "
+        f"with {display_of(spec.denominator_analyte)} of one collection to derive it",
         no_data=True,
     )
     return over_recent(found, lambda top: _ratio(params, spec, top, pairs[top]), missing, f"{params.label} (derived)")
@@ -103,7 +102,7 @@ def _ratio(params: RatioThresholdParams, spec: RatioOf, top: LabResult, bottom: 
 
 def _quote(params: RatioThresholdParams, ctx: EvaluationContext, outcome: Outcome) -> Outcome:
     """The outcome with the most recent non-counting ratio of the window named in its reason."""
-    quoted = sorted((r for a in params.quoted for r in recent(ctx, a, params.lookback_days).results), key=chronological)
+    quoted = sorted((r for a in params.quoted_analytes for r in recent(ctx, a, params.lookback_days).results), key=chronological)
     if not quoted:
         return outcome
     latest = quoted[-1]

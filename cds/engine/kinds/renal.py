@@ -4,11 +4,11 @@ Every input must be effective in the look-back window ending on D. The first ste
 yields a value decides; within a step, the most recent result. A criterion names the
 steps it allows (a page may restrict them):
 
-1. `measured_normalised`: a measured clearance already per 1.73 m²;
+1. `normalised_analyte`: a measured clearance already per 1.73 m²;
 2. `measured`: a measured clearance in mL/min × 1.73 ÷ BSA (Mosteller, from the most
    recent height on or before D and the most recent weight in its own window); no
    height or no weight: the step yields nothing;
-3. `reported_estimate`: a reported eGFR; a value in mL/min under an eGFR code is read
+3. `reported_analyte`: a reported eGFR; a value in mL/min under an eGFR code is read
    per 1.73 m² (the code fixes the normalisation), and the reason says so;
 4. `computed`: CKD-EPI 2021 from the most recent serum creatinine, age in completed
    years at D and Patient.gender; gender other or unknown: the step yields nothing.
@@ -40,7 +40,6 @@ from cds.engine.kinds.labs import (
     recent,
     recent_results,
 )
-from cds.engine.kinds.params import AnalyteName
 from cds.engine.kinds.registry import Params, kind
 from cds.engine.logic import Tri
 from cds.engine.outcome import Outcome
@@ -62,9 +61,9 @@ EquationName = Annotated[str, AfterValidator(_known_equation)]
 class MeasuredWithBsa(Params):
     """Step 2's inputs: a measured clearance, height and weight, and the normalisation."""
 
-    clearance: AnalyteName
-    height: AnalyteName
-    weight: AnalyteName
+    clearance_analyte: str
+    height_analyte: str
+    weight_analyte: str
     weight_lookback_days: int = 365
     normalisation: EquationName
 
@@ -72,31 +71,31 @@ class MeasuredWithBsa(Params):
 class Computed(Params):
     """Step 4's inputs: serum creatinine and the equation."""
 
-    serum_creatinine: AnalyteName
+    creatinine_analyte: str
     equation: EquationName
 
 
 class RenalFunctionParams(ComparedParams):
     """Renal function per 1.73 m² against `comparator value unit`, by the steps given."""
 
-    measured_normalised: AnalyteName | None = None
+    normalised_analyte: str | None = None
     measured: MeasuredWithBsa | None = None
-    reported_estimate: AnalyteName | None = None
+    reported_analyte: str | None = None
     computed: Computed | None = None
 
     @model_validator(mode="after")
     def _some_step(self) -> RenalFunctionParams:
-        if not any((self.measured_normalised, self.measured, self.reported_estimate, self.computed)):
-            raise ValueError("give at least one step: measured_normalised, measured, reported_estimate or computed")
+        if not any((self.normalised_analyte, self.measured, self.reported_analyte, self.computed)):
+            raise ValueError("give at least one step: normalised_analyte, measured, reported_analyte or computed")
         return self
 
     def analytes_read(self) -> frozenset[str]:
         """The inputs of every step allowed."""
-        names = {self.measured_normalised, self.reported_estimate}
+        names = {self.normalised_analyte, self.reported_analyte}
         if self.measured is not None:
-            names |= {self.measured.clearance, self.measured.height, self.measured.weight}
+            names |= {self.measured.clearance_analyte, self.measured.height_analyte, self.measured.weight_analyte}
         if self.computed is not None:
-            names.add(self.computed.serum_creatinine)
+            names.add(self.computed.creatinine_analyte)
         return frozenset(n for n in names if n is not None)
 
 
@@ -153,9 +152,9 @@ def _normalised(params: RenalFunctionParams, spec: MeasuredWithBsa, clearance: L
 
 def _with_bsa(params: RenalFunctionParams, ctx: EvaluationContext, spec: MeasuredWithBsa, rest: Rest) -> Outcome:
     """Step 2; it yields nothing without a clearance, a height or a weight."""
-    clearances = recent(ctx, spec.clearance, params.lookback_days)
-    heights = recent_results(ctx.facts.labs.get(spec.height, ()), date.min, ctx.as_of)
-    weights = recent(ctx, spec.weight, spec.weight_lookback_days)
+    clearances = recent(ctx, spec.clearance_analyte, params.lookback_days)
+    heights = recent_results(ctx.facts.labs.get(spec.height_analyte, ()), date.min, ctx.as_of)
+    weights = recent(ctx, spec.weight_analyte, spec.weight_lookback_days)
     if not (clearances.results and heights.results and weights.results):
         return rest()
     outcomes = [
@@ -197,7 +196,7 @@ def _ckd_epi(params: RenalFunctionParams, spec: Computed, creatinine: LabResult,
 
 def _computed(params: RenalFunctionParams, ctx: EvaluationContext, spec: Computed, rest: Rest) -> Outcome:
     """Step 4; it yields nothing without a creatinine, a birthDate, or a gender of male or female."""
-    creatinine = recent(ctx, spec.serum_creatinine, params.lookback_days)
+    creatinine = recent(ctx, spec.creatinine_analyte, params.lookback_days)
     gender = ctx.facts.demographics.gender
     ages = ctx.facts.demographics.age_range(ctx.as_of)
     if not creatinine.results or ages is None or gender not in ("female", "male"):
@@ -210,14 +209,14 @@ def _computed(params: RenalFunctionParams, ctx: EvaluationContext, spec: Compute
 
 def _steps(params: RenalFunctionParams, ctx: EvaluationContext) -> list[Callable[[Rest], Outcome]]:
     steps: list[Callable[[Rest], Outcome]] = []
-    if params.measured_normalised is not None:
-        analyte = params.measured_normalised
+    if params.normalised_analyte is not None:
+        analyte = params.normalised_analyte
         steps.append(lambda rest: _single(params, ctx, analyte, "measured creatinine clearance per 1.73 m²", rest))
     if params.measured is not None:
         measured = params.measured
         steps.append(lambda rest: _with_bsa(params, ctx, measured, rest))
-    if params.reported_estimate is not None:
-        reported = params.reported_estimate
+    if params.reported_analyte is not None:
+        reported = params.reported_analyte
         steps.append(lambda rest: _single(params, ctx, reported, f"estimated (reported eGFR) {params.label}", rest))
     if params.computed is not None:
         computed = params.computed

@@ -24,7 +24,7 @@ from pydantic import model_validator
 
 from cds.engine.context import EvaluationContext
 from cds.engine.kinds.labs import evidence_of, fmt, over_recent, recent_results
-from cds.engine.kinds.params import AnalyteName, WindowParams
+from cds.engine.kinds.params import WindowParams
 from cds.engine.kinds.registry import Params, kind
 from cds.engine.logic import Tri
 from cds.engine.outcome import Outcome
@@ -62,19 +62,19 @@ class SerologyParams(WindowParams):
     positive (ANA 1:80 -> 80); an analyte without one decides titers only by
     interpretation or text. `quantity_means_detected` (all analytes, or the listed ones)
     reads any amount without a `<` comparator as detected (a viral load).
-    `count_only_positive` analytes count only by their positive results (a negative IgM
+    `positive_only_analytes` count only by their positive results (a negative IgM
     says nothing about past infection). `polarity: negative` makes the part met by a
     negative result instead (a negative screening test).
     """
 
-    analytes: list[AnalyteName]
+    analytes: list[str]
     label: str
     select: Literal["any_ever", "most_recent", "any_within"]
     titer_positive_at: dict[str, Decimal] = {}
-    quantity_means_detected: bool | list[AnalyteName] = False
+    quantity_means_detected: bool | list[str] = False
     quantitative: QuantityCutoffs | None = None
     skip_neutral: bool = False
-    count_only_positive: list[AnalyteName] = []
+    positive_only_analytes: list[str] = []
     polarity: Literal["positive", "negative"] = "positive"
     no_result: NoResult | None = None
 
@@ -84,6 +84,11 @@ class SerologyParams(WindowParams):
             raise ValueError("select any_within needs a window (within_days, ...); the other selects take none")
         if self.skip_neutral and self.select != "most_recent":
             raise ValueError("skip_neutral applies to select most_recent")
+        read = set(self.analytes) | {member for name in self.analytes for member in members(name)}
+        listed = self.quantity_means_detected if isinstance(self.quantity_means_detected, list) else []
+        stray = [name for name in [*listed, *self.positive_only_analytes] if name not in read]
+        if stray:
+            raise ValueError(f"{stray} are not among the analytes the part reads")
         return self
 
     def analytes_read(self) -> frozenset[str]:
@@ -101,7 +106,7 @@ class _Reader:
         listed = detected if isinstance(detected, list) else []
         self.detected = {leaf for name in listed for leaf in members(name)}
         self.all_detected = detected is True
-        self.only_positive = {leaf for name in params.count_only_positive for leaf in members(name)}
+        self.only_positive = {leaf for name in params.positive_only_analytes for leaf in members(name)}
         cut = params.quantitative
         self.cutoffs = Cutoffs(cut.unit, cut.negative_below, cut.positive_from) if cut else None
 
@@ -112,7 +117,7 @@ class _Reader:
         return classify(result, titer_at, detected, self.cutoffs)
 
     def kept(self, result: LabResult) -> bool:
-        """Whether the result takes part: `count_only_positive` analytes only when positive."""
+        """Whether the result takes part: `positive_only_analytes` only when positive."""
         return result.analyte not in self.only_positive or self(result) is Positivity.POSITIVE
 
 
@@ -208,7 +213,7 @@ class TiterParams(Params):
     """A titer of at least 1:`at_least` in any result on or before D (the titer decides
     over an interpretation); results with no titer decide only when negative."""
 
-    analytes: list[AnalyteName]
+    analytes: list[str]
     label: str
     at_least: Decimal
 

@@ -22,13 +22,17 @@ from ehr_shapes import (
 from fhir_builders import (
     allergy,
     bundle,
+    by_reference,
     condition,
     days_before,
     dosage,
     immunization,
+    ingredient,
     medication,
     medication_administration,
+    medication_dispense,
     medication_request,
+    medication_resource,
     medication_statement,
     observation,
     patient,
@@ -53,6 +57,18 @@ SAMPLES: list[dict[str, Any]] = [
     procedure("snomed", "302497006", days_before(5)),
     immunization("03", days_before(10)),
     allergy(medication("121191", "rituximab"), clinical_status="inactive"),
+    medication_request(medication("8640", "prednisone"), days_before(80), supply_days=30, repeats=2,
+                       dose=dosage(200, timing_code="QOD")),
+    medication_request(medication("8640", "prednisone"), "2026-02", dose=dosage(dose_range=(5, 10), every=(12, "h"))),
+    medication_dispense(medication("5521", "hydroxychloroquine"), days_before(10), days_supply=30,
+                        prepared=days_before(11), dose=dosage(1, "TAB", per_day=2)),
+    medication_resource(id="m-sol", text="prednisolone oral solution", form=("385023001", "Oral solution"),
+                        ingredients=(ingredient(medication("8638", display="prednisolone"), mg=100, per=(5, "mL", "mL")),)),
+    by_reference(medication_request(medication(), days_before(5)), "#m-tab", display="predniSONE 20 MG tablet",
+                 contained=medication_resource(id="m-tab", ingredients=(
+                     ingredient(medication("8640"), mg=20, per=(1, "tablet", "TAB")), ingredient(reference="Substance/s1")))),
+    medication_administration(medication("312617", display="predniSONE 5 MG Oral Tablet"), days_before(1),
+                              dose=(4, "TAB")),
 ]
 
 

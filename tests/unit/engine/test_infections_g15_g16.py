@@ -22,13 +22,13 @@ from cds.trials.loader import TrialDefinitionError
 ACTIVE_INFECTION = {
     "condition": {
         "valuesets": ["infection_any"], "label": "infection", "status": "active",
-        "acute_within_days": 90, "not_acute": ["infection_chronic"],
+        "acute_within_days": 90, "chronic_valuesets": ["infection_chronic"],
     }
 }
 SERIOUS_IN_28_DAYS = {
     "condition": {
         "valuesets": ["infection_serious"], "label": "serious infection", "within_days": 28,
-        "acute_within_days": 90, "not_acute": ["infection_chronic"],
+        "acute_within_days": 90, "chronic_valuesets": ["infection_chronic"],
     }
 }
 HOSPITALISED_28 = {

@@ -17,7 +17,7 @@ PLATELETS_BELOW_50 = {"lab_threshold": {"analyte": "platelets", "label": "platel
 ANC_BELOW_1 = {
     "lab_threshold": {
         "analyte": "anc", "label": "ANC", "comparator": "<", "value": 1.0, "unit": "10*3/uL",
-        "derived_from": {"total": "wbc", "percent": "neutrophil_percent"},
+        "derived_from": {"total_analyte": "wbc", "percent_analyte": "neutrophil_percent"},
     }
 }
 AST_ABOVE = {

@@ -15,11 +15,11 @@ from kind_trials import KindProbe
 
 from cds.trials.loader import TrialDefinitionError
 
-CLASSES = {f"ln_class_{n}": f"class {n.upper()}" for n in ("i", "ii", "iii", "iv", "v", "vi")}
+CLASSES = [{"valueset": f"ln_class_{n}", "name": f"class {n.upper()}"} for n in ("i", "ii", "iii", "iv", "v", "vi")]
 UNCLASSIFIED = {"valueset": "ln_unclassified", "reason": "lupus nephritis recorded without a class: confirm the biopsy class"}
 CLASS_III_IV = {
     "latest_class": {
-        "label": "lupus nephritis class", "classes": CLASSES, "qualifying": ["ln_class_iii", "ln_class_iv"],
+        "label": "lupus nephritis class", "classes": CLASSES, "qualifying_valuesets": ["ln_class_iii", "ln_class_iv"],
         "status": "active", "unclassified": UNCLASSIFIED,
     }
 }
@@ -101,6 +101,6 @@ def test_a_recent_class_implies_a_biopsy_to_confirm(tmp_path) -> None:
 
 
 def test_qualifying_classes_must_be_among_the_classes(tmp_path) -> None:
-    bad = {"latest_class": {**CLASS_III_IV["latest_class"], "qualifying": ["ln_unclassified"]}}
+    bad = {"latest_class": {**CLASS_III_IV["latest_class"], "qualifying_valuesets": ["ln_unclassified"]}}
     with pytest.raises(TrialDefinitionError, match="not among the classes"):
         KindProbe(tmp_path, bad)

@@ -90,7 +90,7 @@ def test_unknown_if_beside_a_met_part_leaves_the_or_met_with_its_washout(tmp_pat
 
 # --- fallback ---------------------------------------------------------------------------
 
-EGFR_BELOW_30 = {"renal_function": {"label": "eGFR", "comparator": "<", "value": 30, "unit": "mL/min/{1.73_m2}", "reported_estimate": "egfr"}}
+EGFR_BELOW_30 = {"renal_function": {"label": "eGFR", "comparator": "<", "value": 30, "unit": "mL/min/{1.73_m2}", "reported_analyte": "egfr"}}
 CKD_SEVERE = {"condition": {"valuesets": ["ckd_severe"], "label": "CKD stage 4-5", "status": "active"}}
 CKD4 = ("snomed", "431857002")
 

@@ -54,7 +54,7 @@ E12 = {"any": [
 # (parenteral / systemic / route unknown) to them.
 ANTI_INFECTIVE_60 = {"drug_exposure": {"groups": ["anti_infective"], "label": "anti-infective", "within_days": 60}}
 INFECTION_60 = {"condition": {"valuesets": ["infection_any"], "label": "infection", "within_days": 60,
-                              "acute_within_days": 90, "not_acute": ["infection_chronic"]}}
+                              "acute_within_days": 90, "chronic_valuesets": ["infection_chronic"]}}
 E7 = {"any": [
     {"hospitalisation": {"label": "hospitalisation for infection", "within_days": 60,
                          "encounter_valuesets": ["inpatient_encounter_class", "inpatient_encounter_type"], "reason_valuesets": ["infection_any"]}},

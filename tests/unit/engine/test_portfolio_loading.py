@@ -36,14 +36,14 @@ UPCR = {"ratio_threshold": {"analytes": ["upcr_24h"], "label": "UPCR", "comparat
     ("logic", "key"),
     [
         ({"condition": {"valuesets": ["infection_anything"], "label": "x"}}, "infection_anything"),
-        ({"condition": {"valuesets": ["infection_any"], "label": "x", "status": "active", "acute_within_days": 90, "not_acute": ["chronic"]}}, "not_acute"),
-        ({"latest_class": {"label": "x", "classes": {"ln_class_7": "VII"}, "qualifying": []}}, "ln_class_7"),
+        ({"condition": {"valuesets": ["infection_any"], "label": "x", "status": "active", "acute_within_days": 90, "chronic_valuesets": ["chronic"]}}, "chronic_valuesets"),
+        ({"latest_class": {"label": "x", "classes": [{"valueset": "ln_class_7", "name": "VII"}], "qualifying_valuesets": []}}, "ln_class_7"),
         ({"hospitalisation": {"label": "x", "within_days": 28, "encounter_valuesets": ["inpatient"], "reason_valuesets": ["infection_any"]}}, "inpatient"),
-        ({"ratio_threshold": {**UPCR["ratio_threshold"], "quoted": ["upcr_spt"]}}, "upcr_spt"),
+        ({"ratio_threshold": {**UPCR["ratio_threshold"], "quoted_analytes": ["upcr_spt"]}}, "upcr_spt"),
         ({"lab_threshold": {"analyte": "anc", "label": "ANC", "comparator": "<", "value": 1, "unit": "10*3/uL",
-                            "derived_from": {"total": "wbc", "percent": "neutrophils"}}}, "neutrophils"),
+                            "derived_from": {"total_analyte": "wbc", "percent_analyte": "neutrophils"}}}, "neutrophils"),
         ({"renal_function": {"label": "eGFR", "comparator": "<", "value": 30, "unit": "mL/min/{1.73_m2}",
-                             "computed": {"serum_creatinine": "serum_creatinine", "equation": "ckd_epi_2009"}}}, "ckd_epi_2009"),
+                             "computed": {"creatinine_analyte": "serum_creatinine", "equation": "ckd_epi_2009"}}}, "ckd_epi_2009"),
         ({"renal_function": {"label": "eGFR", "comparator": "<", "value": 30, "unit": "mL/min/{1.73_m2}"}}, "at least one step"),
         ({"serology": {"analytes": ["hcg"], "label": "hCG", "select": "any_within", "within_day": 30}}, "within_day"),
         ({"serology": {"analytes": ["hcg"], "label": "hCG", "select": "any_within"}}, "needs a window"),
@@ -57,7 +57,7 @@ def test_unknown_names_stop_the_load_naming_file_criterion_and_key(tmp_path, log
     with pytest.raises(TrialDefinitionError) as caught:
         load_trial(path)
     message = str(caught.value)
-    assert str(path) in message and "criteria[E7]" in message and key in message
+    assert str(path) in message and "criterion E7" in message and key in message
 
 
 def test_a_trial_local_analyte_is_a_known_analyte(tmp_path) -> None:

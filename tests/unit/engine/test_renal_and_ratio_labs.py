@@ -21,10 +21,10 @@ UPCR_24H = {
         "value": 1.0,
         "unit": "g/g",
         "derived_from": {
-            "numerator": "urine_protein_24h_rate", "numerator_unit": "g/(24.h)",
-            "denominator": "urine_creatinine_24h", "denominator_unit": "g/(24.h)",
+            "numerator_analyte": "urine_protein_24h_rate", "numerator_unit": "g/(24.h)",
+            "denominator_analyte": "urine_creatinine_24h", "denominator_unit": "g/(24.h)",
         },
-        "quoted": ["upcr_spot"],
+        "quoted_analytes": ["upcr_spot"],
     }
 }
 UPCR_ANY_ABOVE_6 = {
@@ -116,16 +116,16 @@ ALL_STEPS = {
         "comparator": "<=",
         "value": 25,
         "unit": "mL/min/{1.73_m2}",
-        "measured_normalised": "creatinine_clearance_normalised",
-        "measured": {"clearance": "creatinine_clearance", "height": "body_height", "weight": "body_weight", "normalisation": "bsa_normalisation"},
-        "reported_estimate": "egfr",
-        "computed": {"serum_creatinine": "serum_creatinine", "equation": "ckd_epi_2021"},
+        "normalised_analyte": "creatinine_clearance_normalised",
+        "measured": {"clearance_analyte": "creatinine_clearance", "height_analyte": "body_height", "weight_analyte": "body_weight", "normalisation": "bsa_normalisation"},
+        "reported_analyte": "egfr",
+        "computed": {"creatinine_analyte": "serum_creatinine", "equation": "ckd_epi_2021"},
     }
 }
 ESTIMATES_ONLY = {
     "renal_function": {
         "label": "eGFR", "comparator": "<", "value": 30, "unit": "mL/min/{1.73_m2}",
-        "reported_estimate": "egfr", "computed": {"serum_creatinine": "serum_creatinine", "equation": "ckd_epi_2021"},
+        "reported_analyte": "egfr", "computed": {"creatinine_analyte": "serum_creatinine", "equation": "ckd_epi_2021"},
     }
 }
 

@@ -148,7 +148,7 @@ def test_any_titer_of_any_date_meets_and_no_result_is_unknown(tmp_path) -> None:
 
 # --- anti-HBc: the total codes, or a more recent positive IgM ------------------------------
 
-ANTI_HBC = serology(["anti_hbc_total", "anti_hbc_igm"], "most_recent", skip_neutral=True, count_only_positive=["anti_hbc_igm"])
+ANTI_HBC = serology(["anti_hbc_total", "anti_hbc_igm"], "most_recent", skip_neutral=True, positive_only_analytes=["anti_hbc_igm"])
 
 
 @pytest.mark.parametrize(
