@@ -12,7 +12,10 @@ from typing import Any
 
 import pytest
 from fhir_builders import days_before, patient
+from fhir.resources.evidencevariable import EvidenceVariable
 from kind_trials import KindProbe, criterion, trial_of, write_trial
+from test_logic_constructs import CKD_SEVERE, EGFR_BELOW_30
+from test_portfolio_external_patients import LOGIC
 from ehr_shapes import (
     at,
     collection,
@@ -25,6 +28,7 @@ from ehr_shapes import (
     ucum,
 )
 
+from cds.export.evidence_variable import evidence_variable
 from cds.record.templates import templates_for
 from cds.trials.loader import TrialDefinitionError, load_trial
 from fhir_mappings.terminology import Coding, ValueSetError, valueset_from
@@ -136,3 +140,16 @@ SHAPES: list[dict[str, Any]] = [
 def test_portfolio_shapes_are_valid_fhir(resource: dict[str, Any]) -> None:
     module = importlib.import_module(f"fhir.resources.R4B.{resource['resourceType'].lower()}")
     getattr(module, resource["resourceType"]).model_validate(resource)
+
+
+def test_a_trial_of_every_portfolio_kind_and_construct_exports_as_valid_r5(tmp_path) -> None:
+    """The export reads parameters by their names: the portfolio kinds follow the naming,
+    so their codes and thresholds are written and the EvidenceVariable validates."""
+    logic = {**LOGIC, "E2.1": {"fallback": [EGFR_BELOW_30, CKD_SEVERE]}, "I10": {"not": LOGIC["E8"]}}
+    resource = evidence_variable(trial_of(tmp_path, *[criterion(cid, part) for cid, part in logic.items()]))
+    EvidenceVariable.model_validate(resource)
+    by_id = {c["linkId"]: c for c in resource["characteristic"]}
+    assert set(by_id) == set(logic)
+    renal = by_id["CRCL"]["definitionByTypeAndValue"]
+    assert {"12195-4", "33914-3"} <= {c["code"] for c in renal["type"]["coding"]}
+    assert renal["valueQuantity"]["code"] == "mL/min/{1.73_m2}"
