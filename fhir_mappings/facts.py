@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fhir_mappings.allergies import AllergyFact, extract_allergies
 from fhir_mappings.conditions import ConditionFact, extract_conditions
+from fhir_mappings.encounters import EncounterFact, extract_encounters
 from fhir_mappings.events import CodedEvent, extract_immunizations, extract_procedures
 from fhir_mappings.labs import LabResult, analytes, extract_lab_results
 from fhir_mappings.medications import (
@@ -45,6 +46,7 @@ class Facts:
     unreadable: Mapping[str, tuple[Unreadable, ...]]
     unidentified_medications: tuple[UnidentifiedMedication, ...] = ()
     missing_data: tuple[MissingData, ...] = ()
+    encounters: list[EncounterFact] = field(default_factory=list)
 
 
 def extract_facts(
@@ -66,8 +68,11 @@ def extract_facts(
     immunizations, bad_immunizations = extract_immunizations(record.of_type("Immunization"))
     procedures, bad_procedures = extract_procedures(record.of_type("Procedure"))
     allergies, bad_allergies = extract_allergies(record.of_type("AllergyIntolerance"))
+    encounters, bad_encounters = extract_encounters(
+        record.of_type("Encounter"), conditions, record.resolve, record.full_urls, demographics.birth
+    )
     unreadable: dict[str, tuple[Unreadable, ...]] = {}
-    for item in bad_labs + bad_conditions + medications.unreadable + bad_immunizations + bad_procedures + bad_allergies:
+    for item in bad_labs + bad_conditions + medications.unreadable + bad_immunizations + bad_procedures + bad_allergies + bad_encounters:
         resource_type = item.reference.split("/", 1)[0]
         unreadable[resource_type] = unreadable.get(resource_type, ()) + (item,)
     # A type that could not be had at all is, for the criteria, one more record not read.
@@ -87,4 +92,5 @@ def extract_facts(
         unreadable=unreadable,
         unidentified_medications=tuple(medications.unidentified),
         missing_data=record.missing,
+        encounters=encounters,
     )

@@ -4,11 +4,20 @@ from cds.engine.kinds import (
     allergies,
     conditions,
     demographics,
+    diagnosis,
+    encounters,
     events,
     labs,
+    latest_class,
     manual,
     medications,
+    ratios,
+    renal,
+    serology,
 )
 from cds.engine.kinds.registry import KINDS, Kind, Params
 
-__all__ = ["KINDS", "Kind", "Params", "allergies", "conditions", "demographics", "events", "labs", "manual", "medications"]
+__all__ = [
+    "KINDS", "Kind", "Params", "allergies", "conditions", "demographics", "diagnosis", "encounters", "events",
+    "labs", "latest_class", "manual", "medications", "ratios", "renal", "serology",
+]
