@@ -11,6 +11,8 @@ outputs.
 
 from __future__ import annotations
 
+import math
+import os
 import shutil
 import sys
 from collections import Counter
@@ -19,10 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from pyspark import StorageLevel
+from pyspark import RDD, StorageLevel
 from pyspark.sql import SparkSession
 
 from cds.population.job import EngineResult, Job, JobSpec, unread_summary
+from cds.population.local_engine import BUCKET_TARGET_BYTES, GZIP_EXPANSION
 from cds.population.patient_group import Item, evaluate_group
 from cds.population.reader import FileReading
 from cds.population.routing import PATIENT_RESOURCE, SHARED_RESOURCE
@@ -32,7 +35,7 @@ EVALUATION_TAG = "E\t"
 GROUP_TAG = "G\t"
 SUMMARY_TAG = "F"
 # Spark's own settings for a run: no web UI, no console progress bar (the run reports its
-# own), quiet logs; executors use this Python (the venv trialcds is installed in).
+# own), Python workers reused between tasks (each loads the trial files once).
 SPARK_CONF = {
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
@@ -41,8 +44,13 @@ SPARK_CONF = {
 
 
 def spark_session(master: str, app_name: str = "trialcds-screen") -> SparkSession:
-    """A SparkSession on `master` (`local[N]`, `spark://host:port`, …)."""
-    builder = SparkSession.builder.master(master).appName(app_name).config("spark.pyspark.python", sys.executable)
+    """A SparkSession on `master` (`local[N]`, `spark://host:port`, …).
+
+    Executors run `PYSPARK_PYTHON`, by default the Python that runs trialcds (PySpark's own
+    default is whatever `python3` is first on the PATH, which may not have trialcds).
+    """
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    builder = SparkSession.builder.master(master).appName(app_name)
     for key, value in SPARK_CONF.items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
@@ -50,11 +58,13 @@ def spark_session(master: str, app_name: str = "trialcds-screen") -> SparkSessio
     return session
 
 
-def run_spark(job: Job, state: RunState, master: str, session: SparkSession | None = None) -> EngineResult:
-    """Run the job on Spark (a given session, or one made on `master` and stopped after)."""
+def run_spark(job: Job, state: RunState, master: str) -> EngineResult:
+    """Run the job on Spark: in the process's active SparkSession if there is one (a notebook,
+    `pyspark`, a test), else in one made on `master` and stopped after."""
     out = state.path("spark", "output")
     summaries_path = state.path("spark", "summaries.json")
     if not (out / "_SUCCESS").is_file() or not summaries_path.is_file():
+        session = SparkSession.getActiveSession()
         own = session is None
         session = session or spark_session(master)
         try:
@@ -80,22 +90,36 @@ def _run_job(session: SparkSession, job: Job, out: Path) -> list[dict[str, Any]]
         patient_items = routed.filter(lambda r: r[0] == PATIENT_RESOURCE).map(lambda r: (r[1], ("R", r[2])))
         # Shared resources by key; the first line in export order keeps a key, as in a Bundle.
         shared = (routed.filter(lambda r: r[0] == SHARED_RESOURCE).map(lambda r: (r[1], (r[2], r[3])))
-                  .reduceByKey(lambda a, b: a if a[0][:2] <= b[0][:2] else b))
-        named = routed.filter(lambda r: r[0] == PATIENT_RESOURCE and r[3]).flatMap(lambda r: [(k, r[1]) for k in r[3]])
-        attached = []
-        for _ in range(job.compartment.max_reference_depth):
-            named = named.distinct()
-            if named.isEmpty():
-                break
-            found = named.join(shared)  # (key, (patient, (item, keys it names)))
-            attached.append(found.map(lambda kv: (kv[1][0], ("S", kv[0], kv[1][1][0]))))
-            named = found.flatMap(lambda kv: [(k, kv[1][0]) for k in kv[1][1][1]])
-        groups = sc.union([patient_items, *attached]).groupByKey(max(2 * sc.defaultParallelism, 1))
+                  .reduceByKey(lambda a, b: a if a[0][:2] <= b[0][:2] else b, sc.defaultParallelism))
+        attached = _shared_attachments(job, routed, shared, sc.defaultParallelism) if any(
+            job.compartment.is_shared(f.resource_type) for f in job.files_to_read) else []
+        groups = sc.union([patient_items, *attached]).groupByKey(_group_partitions(job, sc.defaultParallelism))
         groups.mapPartitions(lambda part: _evaluate_partition(spec, part)).saveAsTextFile(str(out))
         summaries = dict(routed.filter(lambda r: r[0] == SUMMARY_TAG).map(lambda r: (r[1], r[2])).collect())
     finally:
         routed.unpersist()
     return [summaries.get(f.index) or unread_summary(f) for f in spec.files]
+
+
+def _group_partitions(job: Job, parallelism: int) -> int:
+    """Partitions of patients: two per core, more when the export is large, so that one
+    partition's groups stay near `BUCKET_TARGET_BYTES` as in the local engine."""
+    estimate = sum(f.size * (GZIP_EXPANSION if f.path.name.endswith(".gz") else 1) for f in job.files_to_read)
+    return max(2 * parallelism, math.ceil(estimate / BUCKET_TARGET_BYTES))
+
+
+def _shared_attachments(job: Job, routed: RDD, shared: RDD, partitions: int) -> list[RDD]:
+    """(patient key, ("S", shared key, item)) for every shared resource a patient's records
+    name, directly or through the shared resources they name (`max_reference_depth` deep,
+    one join per level; deeper levels only when some shared resource names another)."""
+    named = routed.filter(lambda r: r[0] == PATIENT_RESOURCE and r[3]).flatMap(lambda r: [(k, r[1]) for k in r[3]])
+    levels = job.compartment.max_reference_depth if not shared.filter(lambda kv: kv[1][1]).isEmpty() else 1
+    attached = []
+    for _ in range(levels):
+        found = named.distinct(partitions).join(shared, partitions)  # (key, (patient, (item, keys it names)))
+        attached.append(found.map(lambda kv: (kv[1][0], ("S", kv[0], kv[1][1][0]))))
+        named = found.flatMap(lambda kv: [(k, kv[1][0]) for k in kv[1][1][1]])
+    return attached
 
 
 # --- inside the executors ------------------------------------------------------------------
