@@ -12,7 +12,14 @@ for folder in SUPPORT_DIRS:
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
 
-from bulk_export import stored_lines, write_export
+from bulk_export import resource_lines, stored_lines, write_export
+from patients import (
+    HYDROXYCHLOROQUINE,
+    lupus_patient,
+    medication_resource,
+    of_patient,
+    request_by_reference,
+)
 
 
 @pytest.fixture(scope="session")
@@ -44,9 +51,6 @@ def small_export(external_bundles: list[Path], tmp_path_factory: pytest.TempPath
     named by reference (one missing), resources of a patient not in the export, a broken line.
 
     31 patients in all: 20 + 2 + 6 Bundles, `p-med`, `p-gone-med`, and `p-broken`, not evaluated."""
-    from bulk_export import resource_lines
-    from patients import HYDROXYCHLOROQUINE, lupus_patient, medication_resource, of_patient, request_by_reference
-
     smart = [p for p in external_bundles if "smart-generated" in str(p) and "Information" not in p.name][:6]
     chosen = [p for p in external_bundles if "smart-generated" not in str(p)] + smart
     extra = lupus_patient("p-med")
