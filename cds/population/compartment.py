@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
-from functools import cache
+from dataclasses import dataclass, field
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -37,12 +37,23 @@ class TypeElements:
     refers_to: tuple[tuple[str, tuple[str, ...]], ...]
 
 
+# Reference strings remembered per process: every resource of a patient names the patient
+# with the same string, so most are seen before (bounded, cleared when full).
+KEY_MEMO_SIZE = 65_536
+
+
 @dataclass(frozen=True)
 class Compartment:
     """The per-type table, with the readers built on it."""
 
     types: dict[str, TypeElements]
     max_reference_depth: int
+    _patient_keys: dict[str, str | None] = field(default_factory=dict, compare=False, repr=False)
+
+    @cached_property
+    def referring_types(self) -> frozenset[str]:
+        """The types that can name shared resources."""
+        return frozenset(name for name, elements in self.types.items() if elements.refers_to)
 
     def check_known(self, resource_types: set[str] | frozenset[str]) -> None:
         """Fail for a type the trials read that the table does not describe.
@@ -80,7 +91,11 @@ class Compartment:
         reference = value.get("reference") if isinstance(value, dict) else None
         if not isinstance(reference, str):
             return None, f"no {element}.reference"
-        key = canonical_key(reference, "Patient")
+        key = self._patient_keys.get(reference, "")
+        if key == "":
+            if len(self._patient_keys) >= KEY_MEMO_SIZE:
+                self._patient_keys.clear()
+            key = self._patient_keys[reference] = canonical_key(reference, "Patient")
         if key is None:
             return None, f"{element}.reference is not a reference to a resource"
         if not key.startswith("Patient/"):
@@ -92,9 +107,10 @@ class Compartment:
 
         `#id` references name a contained resource: nothing to look up.
         """
-        elements = self.types.get(str(resource.get("resourceType")))
-        if elements is None:
+        resource_type = resource.get("resourceType")
+        if resource_type not in self.referring_types:
             return
+        elements = self.types[resource_type]
         for target, paths in elements.refers_to:
             for path in paths:
                 for value in _walk(resource, path.split(".")):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 import orjson
 
@@ -23,12 +24,14 @@ PATIENT_RESOURCE = "patient"  # a resource of one patient: (kind, Patient/id, sh
 SHARED_RESOURCE = "shared"  # a resource of no patient (Medication): (kind, Type/id, shared keys it names)
 MALFORMED = "malformed"  # not JSON: (kind, Patient/id or None, message)
 UNUSABLE = "unusable"  # JSON, but no patient to give it to: (kind, None, message)
-SKIPPED_CODE = "skipped_code"  # an Observation of codes no criterion reads, not parsed
+SKIPPED_CODE = "skipped_code"  # an Observation of codes no criterion reads, not parsed (ReadPlan)
 SKIPPED_TYPE = "skipped_type"  # a resource type no trial reads (in a file of another type)
 BLANK = "blank"
 
-# A coding's code as written in raw JSON (no escapes: a line with a backslash is parsed instead).
-_CODE_VALUE = re.compile(rb'"code"\s*:\s*"([^"\\]*)"')
+# A coding's code as written in raw JSON, without the spaces around it (the engine strips
+# codes; a JSON string holds no other raw whitespace). No escapes: a line with a backslash
+# is parsed instead.
+_CODE_VALUE = re.compile(rb'"code"\s*:\s*" *([^"\\]*?) *"')
 _OBSERVATION = b'"resourceType":"Observation"'
 
 
@@ -38,6 +41,10 @@ class ReadPlan:
 
     resource_types: frozenset[str]
     observation_codes: frozenset[str]
+
+    @cached_property
+    def _code_bytes(self) -> frozenset[bytes]:
+        return frozenset(code.encode() for code in self.observation_codes)
 
     @classmethod
     def for_trials(cls, trials: Iterable[Trial]) -> ReadPlan:
@@ -56,18 +63,20 @@ class ReadPlan:
         Anything unusual is parsed: no plain `"resourceType":"Observation"`, a backslash
         (an escape could spell a code), a line that does not end as a JSON object ends.
         """
-        if _OBSERVATION not in line or b"\\" in line or not line.rstrip().endswith(b"}"):
+        if _OBSERVATION not in line or b"\\" in line or not (line.endswith(b"}") or line.rstrip().endswith(b"}")):
             return True
-        codes = self.observation_codes
-        return any(raw.decode("utf-8", "replace").strip() in codes for raw in _CODE_VALUE.findall(line))
+        values = _CODE_VALUE.findall(line)
+        if not self._code_bytes.isdisjoint(values):
+            return True
+        # Runs per Observation line, most of which no criterion reads: the set test above
+        # is all an ASCII line needs; other lines' codes are compared as the engine does.
+        return not line.isascii() and any(raw.decode("utf-8", "replace").strip() in self.observation_codes for raw in values)
 
 
 def route_line(line: bytes, file_type: str, plan: ReadPlan, compartment: Compartment) -> tuple[str, str | None, object]:
     """What one line is, as (kind, key, detail); see the kinds above."""
     if not line.strip():
         return BLANK, None, None
-    if file_type == "Observation" and not plan.observation_may_matter(line):
-        return SKIPPED_CODE, None, None
     try:
         resource = orjson.loads(line)
     except orjson.JSONDecodeError as exc:
