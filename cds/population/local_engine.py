@@ -175,8 +175,8 @@ def _evaluate_task(bucket: int, root: str) -> None:
         store.close()
         shutil.rmtree(scratch, ignore_errors=True)
     groups.extend(orjson.dumps({"kind": "unresolved", "reference": k, "patients": n}) for k, n in sorted(unresolved.items()))
-    write_atomic(bucket_output(state, bucket, "ndjson"), b"".join(line + b"\n" for line in evaluations))
-    write_atomic(bucket_output(state, bucket, "groups.ndjson"), b"".join(line + b"\n" for line in groups))
+    write_atomic(bucket_output(state, bucket, "ndjson"), b"\n".join(evaluations) + b"\n" if evaluations else b"")
+    write_atomic(bucket_output(state, bucket, "groups.ndjson"), b"\n".join(groups) + b"\n" if groups else b"")
     write_atomic(bucket_done(state, bucket), orjson.dumps({"patients": patients, "pid": os.getpid()}))
 
 

@@ -96,7 +96,8 @@ def _shared_entries(
     """
     found: list[tuple[str | None, dict[str, Any]]] = []
     seen: set[str] = set()
-    frontier: Sequence[dict[str, Any]] = resources
+    referring = ctx.compartment.referring_types
+    frontier: Sequence[dict[str, Any]] = [r for r in resources if r.get("resourceType") in referring]
     for _ in range(ctx.compartment.max_reference_depth):
         named = [key for resource in frontier for key, _ in ctx.compartment.shared_references(resource)]
         next_frontier = []

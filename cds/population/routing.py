@@ -28,11 +28,10 @@ SKIPPED_CODE = "skipped_code"  # an Observation of codes no criterion reads, not
 SKIPPED_TYPE = "skipped_type"  # a resource type no trial reads (in a file of another type)
 BLANK = "blank"
 
-# A coding's code as written in raw JSON, without the spaces around it (the engine strips
-# codes; a JSON string holds no other raw whitespace). No escapes: a line with a backslash
-# is parsed instead.
-_CODE_VALUE = re.compile(rb'"code"\s*:\s*" *([^"\\]*?) *"')
+# A coding's code as written in raw JSON (no escapes: a line with a backslash is parsed instead).
+_CODE_VALUE = re.compile(rb'"code"\s*:\s*"([^"\\]*)"')
 _OBSERVATION = b'"resourceType":"Observation"'
+_OBSERVATION_START = b"{" + _OBSERVATION
 
 
 @dataclass(frozen=True)
@@ -43,8 +42,15 @@ class ReadPlan:
     observation_codes: frozenset[str]
 
     @cached_property
-    def _code_bytes(self) -> frozenset[bytes]:
-        return frozenset(code.encode() for code in self.observation_codes)
+    def _code_pattern(self) -> re.Pattern[bytes]:
+        """A `"code"` whose string value is one of the codes (spaces around it allowed).
+
+        One search with the literal `"code"` first: measured 0.8 µs a line, against 3.2 µs
+        for finding every code value and testing it against the set.
+        """
+        codes = sorted(self.observation_codes, key=len, reverse=True)
+        alternatives = b"|".join(re.escape(code.encode()) for code in codes) or b"(?!)"
+        return re.compile(rb'"code"\s*:\s*" *(?:' + alternatives + rb') *"')
 
     @classmethod
     def for_trials(cls, trials: Iterable[Trial]) -> ReadPlan:
@@ -63,14 +69,14 @@ class ReadPlan:
         Anything unusual is parsed: no plain `"resourceType":"Observation"`, a backslash
         (an escape could spell a code), a line that does not end as a JSON object ends.
         """
-        if _OBSERVATION not in line or b"\\" in line or not (line.endswith(b"}") or line.rstrip().endswith(b"}")):
+        if not (line.startswith(_OBSERVATION_START) or _OBSERVATION in line) or b"\\" in line:
             return True
-        values = _CODE_VALUE.findall(line)
-        if not self._code_bytes.isdisjoint(values):
+        if not (line.endswith(b"}") or line.rstrip().endswith(b"}")) or self._code_pattern.search(line):
             return True
-        # Runs per Observation line, most of which no criterion reads: the set test above
-        # is all an ASCII line needs; other lines' codes are compared as the engine does.
-        return not line.isascii() and any(raw.decode("utf-8", "replace").strip() in self.observation_codes for raw in values)
+        # Runs per Observation line, most of which no criterion reads: the search above is
+        # all an ASCII line needs; other lines' codes are stripped of any space as the engine does.
+        return not line.isascii() and any(
+            raw.decode("utf-8", "replace").strip() in self.observation_codes for raw in _CODE_VALUE.findall(line))
 
 
 def route_line(line: bytes, file_type: str, plan: ReadPlan, compartment: Compartment) -> tuple[str, str | None, object]:
