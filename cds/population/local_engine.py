@@ -56,6 +56,8 @@ def bucket_count(job: Job, workers: int) -> int:
 
 def run_local(job: Job, state: RunState, workers: int, buckets: int) -> EngineResult:
     """Run both phases in a pool of `workers` processes; resume what an earlier run finished."""
+    global _job
+    _job = job  # forked workers start with the trials this process loaded
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(job.spec,)) as pool:
         try:
@@ -130,13 +132,15 @@ _job: Job | None = None
 
 
 def _init_worker(spec: JobSpec) -> None:
-    """Load the trials once per worker process, then keep the collector off what stays.
+    """Have the job's trials in this worker (a forked worker has the parent's already), then
+    keep the collector off what stays.
 
     As in the service's workers (cds/gunicorn_conf.py): each evaluation allocates many
     short-lived objects, and every full collection would walk the start-up objects too.
     """
     global _job
-    _job = spec.load()
+    if _job is None or _job.spec != spec:
+        _job = spec.load()
     gc.collect()
     gc.freeze()
     gc.set_threshold(YOUNG_COLLECTION_EVERY, *gc.get_threshold()[1:])
@@ -160,6 +164,9 @@ def _evaluate_task(bucket: int, root: str) -> None:
     unresolved: Counter[str] = Counter()
     patients = 0
     scratch = state.path("evaluated", f"b{bucket:05d}.split")
+    # No collection while the bucket is evaluated (8 % of its CPU on long lupus records);
+    # what the bucket's patients leave in cycles is collected once it is done.
+    gc.disable()
     try:
         for batch in _bounded_batches(paths, scratch, salt=bucket + 1):
             for key, items in batch.items():
@@ -174,6 +181,8 @@ def _evaluate_task(bucket: int, root: str) -> None:
     finally:
         store.close()
         shutil.rmtree(scratch, ignore_errors=True)
+        gc.enable()
+        gc.collect()
     groups.extend(orjson.dumps({"kind": "unresolved", "reference": k, "patients": n}) for k, n in sorted(unresolved.items()))
     write_atomic(bucket_output(state, bucket, "ndjson"), b"\n".join(evaluations) + b"\n" if evaluations else b"")
     write_atomic(bucket_output(state, bucket, "groups.ndjson"), b"\n".join(groups) + b"\n" if groups else b"")

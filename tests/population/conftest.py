@@ -12,7 +12,6 @@ for folder in SUPPORT_DIRS:
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
 
-from bulk_export import resource_lines, stored_lines, write_export
 from patients import (
     HYDROXYCHLOROQUINE,
     lupus_patient,
@@ -20,6 +19,8 @@ from patients import (
     of_patient,
     request_by_reference,
 )
+
+from bench.bulk_export import resource_lines, stored_lines, write_export
 
 
 @pytest.fixture(scope="session")

@@ -15,10 +15,10 @@ from typing import Any
 
 import orjson
 import pytest
-from bulk_export import read_bundle, write_export
 from click.testing import CliRunner
 from screening import AS_OF, Screened, screen
 
+from bench.bulk_export import read_bundle, write_export
 from cds.cli import main
 from cds.pipeline import evaluate_trial
 from cds.trials.loader import load_trials

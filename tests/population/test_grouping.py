@@ -11,7 +11,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from bulk_export import EHR_BASE, resource_lines, write_export
 from fhir_builders import bundle
 from fhir_builders import observation as lab
 from patients import (
@@ -25,6 +24,7 @@ from patients import (
 )
 from screening import AS_OF, screen
 
+from bench.bulk_export import EHR_BASE, resource_lines, write_export
 from bench.generate import generate_patient
 from cds.pipeline import evaluate_trial
 from cds.population.routing import ReadPlan

@@ -12,12 +12,12 @@ import gzip
 from pathlib import Path
 
 import orjson
-from bulk_export import resource_lines, write_export
 from click.testing import CliRunner
 from fhir_builders import condition
 from patients import SLE, healthy_patient, lupus_patient, of_patient
 from screening import screen
 
+from bench.bulk_export import resource_lines, write_export
 from cds.cli import main
 
 

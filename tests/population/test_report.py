@@ -6,10 +6,11 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-from bulk_export import resource_lines, write_export
 from markupsafe import escape
 from patients import healthy_patient, lupus_patient
 from screening import Screened, screen
+
+from bench.bulk_export import resource_lines, write_export
 
 
 class _Page(HTMLParser):

@@ -1,5 +1,7 @@
 """Lay FHIR Bundles out as a FHIR Bulk Data export, as a client downloads one.
 
+    .venv/bin/python -m bench.bulk_export ../shared/data/external /tmp/external-export
+
 A server that stored the Bundles (Synthea's transaction Bundles, with `urn:uuid:` fullUrls)
 and then answered `$export` writes one ndjson file per resource type, a large type split over
 several files, references rewritten to the stored resources (FHIR R4 http.html#trules: a
@@ -19,12 +21,16 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import click
 import orjson
 
 Resource = dict[str, Any]
 EXPORT_BASE = "https://bulk.example.org/fhir"
 EHR_BASE = "https://ehr.example.org/fhir"
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+BUNDLE_SUFFIXES = (".json", ".json.gz")
 
 
 def read_bundle(path: Path) -> Resource:
@@ -102,3 +108,19 @@ def write_export(lines: list[tuple[str, bytes]], folder: Path, *, manifest: bool
             "error": [],
         }, option=orjson.OPT_INDENT_2))
     return written
+
+
+@click.command()
+@click.argument("bundles", type=click.Path(path_type=Path, exists=True))
+@click.argument("out", type=click.Path(path_type=Path, file_okay=False))
+def main(bundles: Path, out: Path) -> None:
+    """Write the Bundles under BUNDLES (a file or a folder, searched recursively) as a Bulk export in OUT."""
+    paths = [bundles] if bundles.is_file() else sorted(p for p in bundles.rglob("*") if p.name.endswith(BUNDLE_SUFFIXES)
+                                                      and p.name != "manifest.json")
+    lines = stored_lines(paths)
+    written = write_export(lines, out)
+    click.echo(f"{len(paths)} Bundles, {len(lines):,} resources -> {len(written)} ndjson files and manifest.json in {out}")
+
+
+if __name__ == "__main__":
+    main()
