@@ -23,13 +23,11 @@ import click
 import orjson
 import yaml
 
-from bench.generate import generate_patient
+from bench.generate import CONDITION_CLINICAL, OBSERVATION_CATEGORY, generate_patient
 from fhir_mappings.codes import CVX, LOINC, RXNORM, SNOMED, UCUM
 
 Resource = dict[str, Any]
 PROFILE_PATH = Path(__file__).with_name("population_profile.yaml")
-OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
-CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 CLAIM_TYPE = "http://terminology.hl7.org/CodeSystem/claim-type"
 ENCOUNTER_CLASS = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 EXPORT_URL = "https://bulk.example.org/fhir/bulk-files"

@@ -31,7 +31,9 @@ class JobSpec:
 
     files: tuple[ExportFile, ...]
     trial_ids: tuple[str, ...]
-    trials_folder: Path
+    # None: the trial files bundled with trialcds, wherever each process has it installed
+    # (a cluster's executors need not install it at the driver's path).
+    trials_folder: Path | None
     digest: str
     as_of: date
 
@@ -40,9 +42,10 @@ class JobSpec:
 
         :raise TrialFilesChanged: the trial files here differ from the run's.
         """
-        if trials_digest(self.trials_folder, self.trial_ids) != self.digest:
-            raise TrialFilesChanged(f"the trial files in {self.trials_folder} differ from those the run started with")
-        trials = load_trials(self.trials_folder)
+        folder = self.trials_folder or TRIALS_DIR
+        if trials_digest(folder, self.trial_ids) != self.digest:
+            raise TrialFilesChanged(f"the trial files in {folder} differ from those the run started with")
+        trials = load_trials(folder)
         return Job(self, tuple(trials[i] for i in self.trial_ids))
 
 
@@ -86,9 +89,9 @@ class EngineResult:
 
 def make_job(export: Export, trials: tuple[Trial, ...], as_of: date, trials_folder: Path | None = None) -> Job:
     """A job over an export for the given (already loaded) trials."""
-    folder = trials_folder or TRIALS_DIR
     ids = tuple(t.id for t in trials)
-    spec = JobSpec(export.files, ids, folder, trials_digest(folder, ids), as_of)
+    folder = None if trials_folder in (None, TRIALS_DIR) else trials_folder
+    spec = JobSpec(export.files, ids, folder, trials_digest(folder or TRIALS_DIR, ids), as_of)
     return Job(spec, trials)
 
 
