@@ -63,10 +63,11 @@ def test_every_patient_is_evaluated_as_trialcds_evaluate_does_on_its_bundle(
 
 def test_the_cli_on_a_bundle_prints_the_same_line(screened: Screened, external_bundles: list[Path], tmp_path: Path) -> None:
     """Three patients through `trialcds evaluate --format json` itself (a lupus, a US Core, a SMART patient)."""
-    picked = [next(p for p in external_bundles if folder in str(p) and "patient" in p.name.lower() or folder in str(p)
-                   and folder == "pysynthea-lupus-forced")
-              for folder in ("pysynthea-lupus-forced", "inferno-reference-server-uscore")]
-    picked.append(next(p for p in external_bundles if "smart-generated" in str(p) and "Information" not in p.name))
+    picked = [
+        next(p for p in external_bundles if p.parent.name == "pysynthea-lupus-forced"),
+        next(p for p in external_bundles if p.name == "uscore_bundle_patient_85.json.gz"),
+        next(p for p in external_bundles if p.parent.name == "smart-generated-sample-data-r4" and "Information" not in p.name),
+    ]
     mine = screened.by_patient()
     for path in picked:
         plain = tmp_path / path.name.removesuffix(".gz")
