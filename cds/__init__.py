@@ -12,7 +12,7 @@ from flask import Flask
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Create and configure an instance of the Flask application."""
-    from cds import config, errors, security
+    from cds import config, errors, security, worksheet
     from cds.cards import CardOptions
     from cds.feedback.store import FeedbackStore, database_url
     from cds.http import cors, routes
@@ -52,4 +52,5 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     cors.init_app(app)
     app.register_blueprint(routes.bp)
     app.register_blueprint(routes.health_bp)
+    worksheet.init_app(app)
     return app

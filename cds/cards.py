@@ -19,6 +19,8 @@ import orjson
 import yaml
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
+from cds.worksheet.links import launch_url
+
 Card = dict[str, Any]
 Evaluation = dict[str, Any]
 EVALUATION_EXTENSION = "trialcds.evaluation"
@@ -43,11 +45,20 @@ class CardOptions:
 
     eligible_soon: bool
     eligible_soon_days: int
+    # The eligibility worksheet's SMART launch URL (the card's `smart` link).
+    worksheet_launch_url: str = launch_url(None)
+    # Most cards in one answer (`ranked_cards`); None: every card.
+    max_cards: int | None = None
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> CardOptions:
         """The options a checked app config (cds.config) sets."""
-        return cls(config["CARD_ELIGIBLE_SOON"], config["CARD_ELIGIBLE_SOON_DAYS"])
+        return cls(
+            config["CARD_ELIGIBLE_SOON"],
+            config["CARD_ELIGIBLE_SOON_DAYS"],
+            launch_url(config.get("PUBLIC_BASE_URL")),
+            config["CARD_MAX"],
+        )
 
 
 @cache
@@ -183,14 +194,18 @@ def referral(trial: TrialInfo, evaluation: Evaluation) -> dict[str, Any]:
     return resource
 
 
-def _common(trial: TrialInfo, evaluation: Evaluation, new_uuid: Callable[[], str]) -> Card:
+def _common(trial: TrialInfo, evaluation: Evaluation, new_uuid: Callable[[], str], options: CardOptions) -> Card:
     settings = _settings()
     reasons = settings["override_reasons"]
     return {
         "uuid": new_uuid(),
         "indicator": "info",
         "source": {"label": settings["source_label"], "url": trial.url, "topic": dict(settings["topic"])},
-        "links": [{"label": f"{trial.nct_id} on ClinicalTrials.gov", "url": trial.url, "type": "absolute"}],
+        "links": [
+            # CDS Hooks 2.0 §Link: a SMART app link; the EHR appends iss and launch.
+            {"label": "Open the eligibility worksheet", "url": options.worksheet_launch_url, "type": "smart"},
+            {"label": f"{trial.nct_id} on ClinicalTrials.gov", "url": trial.url, "type": "absolute"},
+        ],
         "overrideReasons": [
             {"system": reasons["system"], "code": r["code"], "display": r["display"]} for r in reasons["codes"]
         ],
@@ -198,11 +213,13 @@ def _common(trial: TrialInfo, evaluation: Evaluation, new_uuid: Callable[[], str
     }
 
 
-def candidate_card(trial: TrialInfo, evaluation: Evaluation, new_uuid: Callable[[], str]) -> Card:
+def candidate_card(
+    trial: TrialInfo, evaluation: Evaluation, new_uuid: Callable[[], str], options: CardOptions
+) -> Card:
     """The card for a potentially eligible patient, with a referral suggestion."""
     count = len(_to_confirm(evaluation))
     items = f"{count} item{'s' if count != 1 else ''} to confirm" if count else "nothing left to confirm"
-    card = _common(trial, evaluation, new_uuid)
+    card = _common(trial, evaluation, new_uuid, options)
     card["summary"] = _limit(f"Possible candidate for {trial.nct_id} ({trial.short_title}): {items}")
     card["detail"] = _candidate_detail(evaluation)
     card["selectionBehavior"] = "at-most-one"
@@ -222,9 +239,11 @@ def candidate_card(trial: TrialInfo, evaluation: Evaluation, new_uuid: Callable[
     return card
 
 
-def eligible_soon_card(trial: TrialInfo, evaluation: Evaluation, new_uuid: Callable[[], str]) -> Card:
+def eligible_soon_card(
+    trial: TrialInfo, evaluation: Evaluation, new_uuid: Callable[[], str], options: CardOptions
+) -> Card:
     """The info card for an ineligible patient whose blocking criteria clear soon."""
-    card = _common(trial, evaluation, new_uuid)
+    card = _common(trial, evaluation, new_uuid, options)
     card["summary"] = _limit(
         f"{trial.nct_id} ({trial.short_title}): may become a candidate from {evaluation['eligible_from']}"
     )
@@ -245,14 +264,48 @@ def build_cards(
     options: CardOptions,
     new_uuid: Callable[[], str] = lambda: str(uuid.uuid4()),
 ) -> list[Card]:
-    """One card per trial the patient may join, or may join soon; none otherwise."""
+    """One card per trial the patient may join, or may join soon; none otherwise, and none
+    for a patient who is no candidate at all (`not_candidate_reason`, e.g. deceased)."""
     cards: list[Card] = []
     for trial, evaluation in results:
+        if evaluation.get("not_candidate_reason"):  # deceased: no card of any kind
+            continue
         if evaluation["decision"] == "potentially_eligible":
-            cards.append(candidate_card(trial, evaluation, new_uuid))
+            cards.append(candidate_card(trial, evaluation, new_uuid, options))
         elif _eligible_soon(evaluation, as_of, options):
-            cards.append(eligible_soon_card(trial, evaluation, new_uuid))
+            cards.append(eligible_soon_card(trial, evaluation, new_uuid, options))
     return cards
+
+
+def _rank(card: Card) -> tuple[int, int, str, str]:
+    """Where a card goes in the answer: candidate cards before "may become a candidate"
+    cards; then the fewest items to confirm; then the earliest date a card says the patient
+    may become a candidate; then the trial id, so equal cards always come in one order."""
+    evaluation = card["extension"][EVALUATION_EXTENSION]
+    waits = evaluation["decision"] != "potentially_eligible"
+    return int(waits), len(_to_confirm(evaluation)), evaluation.get("eligible_from") or "", evaluation["trial"]
+
+
+def _also_possible(trial: TrialInfo, evaluation: Evaluation) -> str:
+    when = f" from {evaluation['eligible_from']}" if evaluation["decision"] != "potentially_eligible" else ""
+    return f"{_md(trial.nct_id)} ({_md(trial.short_title)}){when}"
+
+
+def ranked_cards(cards: Sequence[Card], trials: Iterable[TrialInfo], limit: int | None) -> list[Card]:
+    """The cards in the order a clinician should read them, at most `limit` of them.
+
+    The trials whose cards are left out are named, in the same order, at the end of the
+    last card shown ("Also possible"), so no trial the patient may join goes unmentioned.
+    """
+    ordered = sorted(cards, key=_rank)
+    if limit is None or len(ordered) <= limit:
+        return ordered
+    shown, left_out = ordered[:limit], ordered[limit:]
+    by_id = {trial.id: trial for trial in trials}
+    evaluations = [card["extension"][EVALUATION_EXTENSION] for card in left_out]
+    names = "; ".join(_also_possible(by_id[e["trial"]], e) for e in evaluations)
+    last = {**shown[-1], "detail": f"{shown[-1]['detail']}\n\n**{_settings()['also_possible']}:** {names}"}
+    return [*shown[:-1], last]
 
 
 def card_trial_ids(cards: Sequence[Card]) -> list[tuple[str, str]]:

@@ -24,6 +24,10 @@ control_socket_disable = True
 # paths without patient data; bodies are never logged.
 accesslog = "-"
 errorlog = "-"
+# gunicorn's default access line, less the query string and the Referer: the worksheet's
+# OAuth callback carries a code and a state in its query, and a referring EHR page may
+# name the patient.
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s"'
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -68,6 +72,7 @@ SETTINGS = (
     "graceful_timeout",
     "control_socket_disable",
     "accesslog",
+    "access_log_format",
     "errorlog",
     "logconfig_dict",
     "post_worker_init",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from cds.engine.evaluate import TrialResult, evaluate_criteria
+from cds.engine.evaluate import TrialResult, evaluate_trial_facts
 from cds.trials.schema import Trial
 from fhir_mappings.facts import Facts, extract_facts
 from fhir_mappings.record import PatientRecord
@@ -31,5 +31,5 @@ def evaluate_trials(record: PatientRecord, trials: Sequence[Trial], as_of: date)
         facts = facts_by_locals.get(key)
         if facts is None:
             facts = facts_by_locals[key] = extract_facts(record, trial.local_analytes)
-        results.append(TrialResult(trial, f"Patient/{record.patient_id}", as_of, evaluate_criteria(trial, facts, as_of)))
+        results.append(evaluate_trial_facts(trial, facts, as_of, f"Patient/{record.patient_id}"))
     return results

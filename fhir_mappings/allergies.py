@@ -1,6 +1,9 @@
 """AllergyIntolerance -> substances (ingredient names and text), whatever the clinical status.
 
 The criteria read allergy *history*, so only refuted and entered-in-error records drop.
+The substance (`code` and each reaction's `substance`) is identified as a medication is
+(medication_identity.py): by RxNorm code, else by every display and text, so an allergy
+coded with a brand name's RxNorm code the tables lack is still found by its name.
 """
 
 from __future__ import annotations
@@ -9,10 +12,11 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from fhir_mappings.coding import codings_of, concept_text, verification_ignored
+from fhir_mappings.coding import concept_text, verification_ignored
 from fhir_mappings.dates import calendar_date
 from fhir_mappings.drugs import drug_catalog
 from fhir_mappings.immutable import immutable
+from fhir_mappings.medication_identity import identify
 from fhir_mappings.readable import Unreadable, element, read_each, reference_of
 
 
@@ -33,16 +37,16 @@ def _allergy(resource: dict[str, Any]) -> list[AllergyFact]:
         return []
     reactions = element(resource, "reaction", list) or []
     concepts = [resource.get("code")] + [x.get("substance") for x in reactions]
-    codings = [c for concept in concepts for c in codings_of(concept)]
+    substance = identify(concepts)
     label = " / ".join(t for t in (concept_text(c) for c in concepts) if t)
     catalog = drug_catalog()
     return [
         AllergyFact(
             reference=reference_of(resource),
-            code=codings[0].token if codings else f"text|{label}",
+            code=substance.code or f"text|{label}",
             label=label,
-            ingredients=catalog.ingredients_by_codes(codings) or catalog.ingredients_by_name(label),
-            words=tuple(catalog.normalize_name(label).replace("/", " ").split()),
+            ingredients=substance.ingredients,
+            words=tuple(catalog.normalize_name(" ".join(substance.names)).replace("/", " ").split()),
             recorded=calendar_date(resource.get("recordedDate") or resource.get("onsetDateTime")),
         )
     ]

@@ -11,6 +11,12 @@ CPT = "http://www.ama-assn.org/go/cpt"
 ATC = "http://www.whocc.no/atc"
 UCUM = "http://unitsofmeasure.org"
 OBSERVATION_INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+# HL7 v2 table 0078 (abnormal flags): the same interpretation codes, as v2-fed EHRs send them.
+V2_ABNORMAL_FLAGS = "http://terminology.hl7.org/CodeSystem/v2-0078"
+CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+CONDITION_VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+ALLERGY_CLINICAL = "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical"
+ALLERGY_VERIFICATION = "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification"
 
 SYSTEM_BY_ALIAS: dict[str, str] = {
     "loinc": LOINC,
@@ -22,8 +28,10 @@ SYSTEM_BY_ALIAS: dict[str, str] = {
     "atc": ATC,
 }
 
-# Systems that real EHRs send for the same terminology under another URI.
-# ICD-10-CM codes sometimes arrive under the WHO ICD-10 URI or an OID.
+# Systems that real EHRs send for the same terminology under another URI: the HL7 OIDs
+# (criteria ground rules, "Records as EHRs send them": SNOMED CT 6.96, ICD-10-CM
+# 6.90, LOINC 6.1, RxNorm 6.88, CVX 12.292, UCUM 6.8; CPT 6.12 from HL7's OID
+# registry). ICD-10-CM codes sometimes arrive under the WHO ICD-10 URI.
 SYSTEM_SYNONYMS: dict[str, str] = {
     "http://hl7.org/fhir/sid/icd-10": ICD10CM,
     "urn:oid:2.16.840.1.113883.6.90": ICD10CM,
@@ -31,7 +39,18 @@ SYSTEM_SYNONYMS: dict[str, str] = {
     "urn:oid:2.16.840.1.113883.6.1": LOINC,
     "urn:oid:2.16.840.1.113883.6.88": RXNORM,
     "urn:oid:2.16.840.1.113883.12.292": CVX,
+    "urn:oid:2.16.840.1.113883.6.8": UCUM,
+    "urn:oid:2.16.840.1.113883.6.12": CPT,
+    "urn:oid:2.16.840.1.113883.5.83": OBSERVATION_INTERPRETATION,
+    "http://hl7.org/fhir/v3/ObservationInterpretation": OBSERVATION_INTERPRETATION,
+    "urn:oid:2.16.840.1.113883.12.78": V2_ABNORMAL_FLAGS,
+    "http://hl7.org/fhir/v2/0078": V2_ABNORMAL_FLAGS,
     "http://www.ama-assn.org/go/cpt/": CPT,
+    # The STU3 URIs of the status code systems, still sent by some R4 endpoints.
+    "http://hl7.org/fhir/condition-clinical": CONDITION_CLINICAL,
+    "http://hl7.org/fhir/condition-ver-status": CONDITION_VERIFICATION,
+    "http://hl7.org/fhir/allergy-clinical-status": ALLERGY_CLINICAL,
+    "http://hl7.org/fhir/allergy-verification-status": ALLERGY_VERIFICATION,
 }
 
 

@@ -5,7 +5,13 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from fhir_mappings.codes import canonical_system
+from fhir_mappings.codes import (
+    ALLERGY_CLINICAL,
+    ALLERGY_VERIFICATION,
+    CONDITION_CLINICAL,
+    CONDITION_VERIFICATION,
+    canonical_system,
+)
 from fhir_mappings.readable import MalformedResourceError, element
 from fhir_mappings.terminology import Coding
 
@@ -60,17 +66,38 @@ def _coding(system: Any, code: Any, display: Any) -> Coding | None:
 
 # verificationStatus codes that mean the record must not count (criteria ground rules).
 IGNORED_VERIFICATION = frozenset({"refuted", "entered-in-error"})
+# The HL7 code systems of resource statuses: a coding from one of them states the status;
+# a local coding beside it changes nothing ("Records as EHRs send them").
+STATUS_SYSTEMS = frozenset({CONDITION_CLINICAL, CONDITION_VERIFICATION, ALLERGY_CLINICAL, ALLERGY_VERIFICATION})
+# Every code of those systems (FHIR R4 condition-clinical, condition-ver-status,
+# allergyintolerance-clinical, allergyintolerance-verification): a coding without a
+# system states a status only with one of these.
+STATUS_CODES = frozenset(
+    {"active", "recurrence", "relapse", "inactive", "remission", "resolved"}
+    | {"unconfirmed", "provisional", "differential", "confirmed", "refuted", "entered-in-error"}
+)
 
 
-def first_code(concept: Any) -> str | None:
-    """The code of a CodeableConcept's first coding (a status such as clinicalStatus)."""
-    codes = codings_of(concept)
-    return codes[0].code if codes else None
+def status_code(concept: Any) -> str | None:
+    """The status a clinicalStatus or verificationStatus CodeableConcept states.
+
+    The code of a coding from the HL7 status code system decides, wherever it sits among
+    the codings; with none, a coding without a system whose code is one of those
+    systems' codes (as pre-R4 feeds send the bare code); local codings never decide.
+    None when no coding states a status.
+
+    :raise MalformedResourceError: the concept has the wrong JSON type.
+    """
+    codings = codings_of(concept)
+    standard = next((c.code for c in codings if c.system in STATUS_SYSTEMS), None)
+    if standard is not None:
+        return standard
+    return next((c.code for c in codings if not c.system and c.code in STATUS_CODES), None)
 
 
 def verification_ignored(resource: dict[str, Any]) -> bool:
     """Whether the resource is refuted or entered in error, so no criterion may count it."""
-    return first_code(resource.get("verificationStatus")) in IGNORED_VERIFICATION
+    return status_code(resource.get("verificationStatus")) in IGNORED_VERIFICATION
 
 
 def concept_text(concept: Any) -> str:

@@ -1,7 +1,8 @@
 """Calendar dates from FHIR date, dateTime and instant strings.
 
-Ground rule of the criteria: a timestamp counts on the calendar date written in it
-(its first ten characters), whatever its time zone.
+Ground rules of the criteria: a timestamp counts on the calendar date written in it
+(its first ten characters), whatever its time zone; a date of year or year-month
+precision stands for every day of its period ("Records as EHRs send them").
 """
 
 from __future__ import annotations
@@ -9,30 +10,68 @@ from __future__ import annotations
 from datetime import date, timedelta
 from functools import lru_cache
 
+from fhir_mappings.immutable import immutable
+
+
+@immutable
+class Span:
+    """The calendar days a FHIR date can mean: one day, or every day of a year or month.
+
+    `text` is the date as written ("2021", "2021-06", "2021-06-15"), for evidence and
+    reasons: a partial date is shown as the period it is, never as its first day.
+    """
+
+    first: date
+    last: date
+    text: str
+
+    @property
+    def exact(self) -> bool:
+        """Whether it is one day (full date precision)."""
+        return self.first == self.last
+
+    @classmethod
+    def day(cls, day: date) -> Span:
+        """The span of one known day."""
+        return cls(day, day, day.isoformat())
+
+    @classmethod
+    def between(cls, first: date, last: date) -> Span:
+        """Every day from `first` to `last` (a derived period, such as a year of life)."""
+        if first == last:
+            return cls.day(first)
+        return cls(first, last, f"{first.isoformat()}..{last.isoformat()}")
+
 
 def calendar_date(value: object) -> date | None:
     """The date a FHIR date/dateTime/instant is written on; None if absent or not a date.
 
     A partial date ("2021" or "2021-06") counts from its first day, the earliest date
-    it can mean; callers that need the whole range (ages) use `date_range`.
+    it can mean; a criterion that tests a window reads `date_span` instead.
     """
-    return _day_written(value) if isinstance(value, str) else None
+    span = date_span(value)
+    return span.first if span is not None else None
+
+
+def date_span(value: object) -> Span | None:
+    """Every calendar day a FHIR date/dateTime/instant can mean; None if absent or not a date."""
+    return _span_written(value) if isinstance(value, str) else None
 
 
 @lru_cache(maxsize=4096)
-def _day_written(value: str) -> date | None:
+def _span_written(value: str) -> Span | None:
     # Remembered per distinct string: every dated resource is read through here, and a
     # record repeats the same timestamps (a panel's results share one), so most calls
     # are a lookup (docs/performance.md).
-    if len(value) < 4:
-        return None
     if len(value) >= 10:
         try:
-            return date.fromisoformat(value[:10])
+            return Span.day(date.fromisoformat(value[:10]))
         except ValueError:
             return None
-    low, _ = date_range(value)
-    return low
+    first, last = date_range(value)
+    if first is None or last is None:
+        return None
+    return Span(first, last, value[:7] if len(value) >= 7 else value[:4])
 
 
 def date_range(value: str) -> tuple[date | None, date | None]:
@@ -51,6 +90,41 @@ def date_range(value: str) -> tuple[date | None, date | None]:
         return day, day
     except ValueError:
         return None, None
+
+
+def period_of_life(birth: Span, count: int, unit: str) -> Span | None:
+    """The days on which someone born on `birth` was `count` years, months, weeks or days old.
+
+    Ground rules, "Condition onset and status": an onsetAge in years stands for that whole
+    year of life (a partial date from the birthday to the day before the next one), in
+    months or weeks for that month or week of life, in days for that day. A partial
+    birthDate widens it by its own period. `unit` is a UCUM code of time (a, mo, wk, d);
+    None for another unit or a negative count.
+    """
+    if count < 0:
+        return None
+    if unit == "a":
+        first = birthday(birth.first, count)
+        last = birthday(birth.last, count + 1) - timedelta(days=1)
+    elif unit == "mo":
+        first = add_months(birth.first, count)
+        last = add_months(birth.last, count + 1) - timedelta(days=1)
+    elif unit in ("wk", "d"):
+        days = count * 7 if unit == "wk" else count
+        first = birth.first + timedelta(days=days)
+        last = birth.last + timedelta(days=days + (6 if unit == "wk" else 0))
+    else:
+        return None
+    return Span.between(first, last)
+
+
+def birthday(born: date, years: int) -> date:
+    """The day someone born on `born` turns `years` (29 February: 1 March in common years,
+    as `fhir_mappings.patient.completed_years` counts it)."""
+    try:
+        return born.replace(year=born.year + years)
+    except ValueError:
+        return date(born.year + years, 3, 1)
 
 
 def add_months(day: date, months: int) -> date:

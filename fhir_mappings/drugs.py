@@ -1,38 +1,91 @@
-"""The offline drug catalog: RxNorm ingredients, product -> ingredient table, name fallback.
+"""The offline drug catalog: RxNorm codes, ingredient names and brand names -> ingredients.
 
-RxNorm product codes (SCD, SBD, PIN) map to ingredients through rxnorm_products.yaml;
-codes the table lacks fall back to the drug's name: lower-cased (Synthea writes
-Tall-Man "predniSONE"), salts stripped, biosimilar suffixes ("infliximab-dyyb") mapped
-to the base ingredient, then matched as whole words, longest name first.
+Three data files under `fhir_mappings/valuesets/` feed it:
+
+- `medications.yaml`, curated from the reference pages: ingredients (RxNorm IN, ATC), synonyms,
+  the brands a page names, RxNorm concepts that are not single ingredients (PIN, MIN), groups;
+- `rxnorm_products.json` and `rxnorm_brands.json`, generated from the public value-set
+  consolidation by `scripts/build_drug_tables.py`: every product code (any term type) and
+  brand of those sources that contains an ingredient of medications.yaml.
+
+A code is one dict lookup. A name is normalized (lower-cased, since Synthea writes Tall-Man
+"predniSONE"; salt words dropped; a biosimilar suffix "infliximab-dyyb" dropped), cut into
+words, and matched against the word sequences of every ingredient name, synonym and brand:
+left to right, the longest sequence first at each word, without overlaps, so "Solu-Medrol" is
+one brand and "silver sulfadiazine" is not the anti-infective sulfadiazine. Names written in
+a script without word spaces (雷公藤) match as substrings.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache, cached_property
-from typing import TypeVar
+from typing import Any, TypeVar
+
+import orjson
 
 from fhir_mappings.codes import ATC, RXNORM
 from fhir_mappings.coding import Coding
-from fhir_mappings.terminology import read_yaml
+from fhir_mappings.terminology import VALUESET_DIR, ValueSetError, read_yaml
 
 T = TypeVar("T")
-BIOSIMILAR_SUFFIX = re.compile(r"\b([a-z]+)-[a-z]{4}\b")
+PRODUCT_TABLE = "rxnorm_products.json"
+BRAND_TABLE = "rxnorm_brands.json"
+WORD = re.compile(r"\w+")
+# RxNorm names a biosimilar by the base ingredient and a four-letter suffix (infliximab-dyyb,
+# etanercept-szzs). Only -mab/-cept names are cut: a brand such as "Key-Pred" must stay whole.
+BIOSIMILAR_SUFFIX = re.compile(r"\b([a-z]+(?:mab|cept))-[a-z]{4}\b")
 # Distinct labels or ingredients remembered (`_remembered`); bounds a long-running worker's memory.
 NAME_CACHE_SIZE = 4096
+
+
+@dataclass(frozen=True)
+class NameRules:
+    """How a drug name is normalized before matching (shared with the table build script)."""
+
+    salt_pattern: re.Pattern[str] | None
+
+    def normalize(self, text: str) -> str:
+        """Lower-case, map biosimilar names to the base name, drop salt words."""
+        lowered = BIOSIMILAR_SUFFIX.sub(r"\1", text.lower())
+        if self.salt_pattern is not None:
+            lowered = self.salt_pattern.sub(" ", lowered)
+        return " ".join(lowered.split())
+
+    def words(self, text: str) -> tuple[str, ...]:
+        """The normalized words of a name; punctuation separates words ("Solu-Medrol")."""
+        return tuple(WORD.findall(self.normalize(text)))
+
+
+def name_rules(meds: Mapping[str, Any]) -> NameRules:
+    """The normalization rules of medications.yaml (its salt words)."""
+    salts = sorted((str(s).lower() for s in meds.get("salt_words") or []), key=len, reverse=True)
+    pattern = re.compile(r"\b(" + "|".join(re.escape(s) for s in salts) + r")\b") if salts else None
+    return NameRules(pattern)
+
+
+def spellings(meds: Mapping[str, Any], rules: NameRules) -> dict[str, str]:
+    """Normalized ingredient name or synonym -> the ingredient's catalog name (lower case)."""
+    found: dict[str, str] = {}
+    for item in meds["ingredients"]:
+        name = str(item["name"]).lower()
+        for text in [name, *(item.get("synonyms") or [])]:
+            found[rules.normalize(str(text))] = name
+    return found
 
 
 @dataclass(frozen=True)
 class DrugCatalog:
     """Everything needed to turn a medication coding or name into ingredient names."""
 
-    ingredient_by_code: dict[tuple[str, str], str]
-    ingredients_by_product: dict[str, tuple[str, ...]]
-    name_patterns: tuple[tuple[re.Pattern[str], str], ...]
-    salt_pattern: re.Pattern[str] | None
+    rules: NameRules
+    ingredients_by_code: dict[tuple[str, str], tuple[str, ...]]
+    # Word sequence of an ingredient name, synonym or brand -> its ingredients.
+    names: dict[tuple[str, ...], tuple[str, ...]]
+    unspaced_names: tuple[tuple[str, tuple[str, ...]], ...]
     groups: dict[str, frozenset[str]]
     group_name_suffixes: dict[str, tuple[str, ...]]
     prednisone_factor: dict[str, Decimal]
@@ -43,41 +96,57 @@ class DrugCatalog:
     _groups_seen: dict[str, frozenset[str]] = field(default_factory=dict, init=False, repr=False, compare=False)
     _non_systemic_seen: dict[str, bool] = field(default_factory=dict, init=False, repr=False, compare=False)
 
+    @cached_property
+    def group_names(self) -> frozenset[str]:
+        """Every group a trial file may name (for checking a trial file at start-up)."""
+        return frozenset({*self.groups, *self.group_name_suffixes})
+
+    @cached_property
+    def _longest_name(self) -> int:
+        return max((len(words) for words in self.names), default=0)
+
+    @cached_property
+    def _first_words(self) -> frozenset[str]:
+        return frozenset(words[0] for words in self.names)
+
     def normalize_name(self, text: str) -> str:
         """Lower-case, map biosimilar names to the base name, drop salt words."""
-        lowered = BIOSIMILAR_SUFFIX.sub(r"\1", text.lower())
-        if self.salt_pattern is not None:
-            lowered = self.salt_pattern.sub(" ", lowered)
-        return " ".join(lowered.split())
+        return self.rules.normalize(text)
 
     def ingredients_by_name(self, text: str) -> tuple[str, ...]:
-        """Ingredient names found in free text, longest match first, without overlaps."""
+        """Ingredients named in free text by ingredient name, synonym or brand, in text order."""
         return _remembered(self._names_seen, text, self._scan_names)
 
     def _scan_names(self, text: str) -> tuple[str, ...]:
-        remaining = self.normalize_name(text)
-        found: list[str] = []
-        for pattern, name in self.name_patterns:
-            if pattern.search(remaining):
-                remaining = pattern.sub(" ", remaining)
-                if name not in found:
-                    found.append(name)
+        normalized = self.rules.normalize(text)
+        words = WORD.findall(normalized)
+        found: dict[str, None] = {}
+        at = 0
+        while at < len(words):
+            hit = self._longest_at(words, at) if words[at] in self._first_words else None
+            if hit is None:
+                at += 1
+                continue
+            length, ingredients = hit
+            found.update(dict.fromkeys(ingredients))
+            at += length
+        for fragment, ingredients in self.unspaced_names:
+            if fragment in normalized:
+                found.update(dict.fromkeys(ingredients))
         return tuple(found)
 
+    def _longest_at(self, words: list[str], at: int) -> tuple[int, tuple[str, ...]] | None:
+        for length in range(min(self._longest_name, len(words) - at), 0, -1):
+            ingredients = self.names.get(tuple(words[at : at + length]))
+            if ingredients is not None:
+                return length, ingredients
+        return None
+
     def ingredients_by_codes(self, codings: Iterable[Coding]) -> tuple[str, ...]:
-        """Ingredient names for RxNorm ingredient or product codes, and ATC codes."""
-        found: list[str] = []
+        """Ingredient names for RxNorm codes of any term type, and ATC codes."""
+        found: dict[str, None] = {}
         for coding in codings:
-            ingredient = self.ingredient_by_code.get((coding.system, coding.code))
-            if ingredient is not None:
-                names: tuple[str, ...] = (ingredient,)
-            elif coding.system == RXNORM:
-                names = self.ingredients_by_product.get(coding.code, ())
-            else:
-                continue
-            for name in names:
-                if name not in found:
-                    found.append(name)
+            found.update(dict.fromkeys(self.ingredients_by_code.get((coding.system, coding.code), ())))
         return tuple(found)
 
     def groups_of(self, ingredient: str) -> frozenset[str]:
@@ -85,20 +154,28 @@ class DrugCatalog:
         return _remembered(self._groups_seen, ingredient, self._groups_holding)
 
     def _groups_holding(self, ingredient: str) -> frozenset[str]:
-        return frozenset(g for g in {*self.groups, *self.group_name_suffixes} if self.in_group(g, ingredient))
+        return frozenset(g for g in self.group_names if self.in_group(g, ingredient))
 
     def in_group(self, group: str, ingredient: str) -> bool:
         """Whether an ingredient (or, for suffix groups, any drug name) belongs to a group."""
         if ingredient in self.groups.get(group, frozenset()):
             return True
-        return any(ingredient.endswith(s) for s in self.group_name_suffixes.get(group, ()))
+        suffixes = self.group_name_suffixes.get(group, ())
+        return bool(suffixes) and any(word.endswith(suffixes) for word in ingredient.split())
 
     @cached_property
     def _non_systemic_pattern(self) -> re.Pattern[str] | None:
         # One alternation compiled once: this runs for every medication record.
         if not self.non_systemic_forms:
             return None
-        return re.compile("|".join(rf"\b{re.escape(form)}" for form in self.non_systemic_forms))
+        # A form is a whole word, plural allowed ("Topical Gel", "eye drops"), or a stem when
+        # written with a trailing `*` ("inhal*": inhaler, inhalation). A hyphen joins words:
+        # "Liqui-Gels" and "Gel-Caps" are capsules, not a gel.
+        words = [
+            re.escape(form[:-1]) + r"[a-z]*" if form.endswith("*") else re.escape(form) + "s?"
+            for form in self.non_systemic_forms
+        ]
+        return re.compile(r"(?<![\w-])(?:" + "|".join(words) + r")(?![\w-])")
 
     def is_non_systemic(self, text: str) -> bool:
         """Whether a product's dose form or route makes it non-systemic (a cream, eye drops)."""
@@ -118,47 +195,120 @@ def _remembered(seen: dict[str, T], key: str, work_out: Callable[[str], T]) -> T
     return seen[key]
 
 
-def _word_pattern(text: str) -> str:
-    """A whole-word pattern; names in scripts without word spaces (雷公藤) match as substrings."""
-    if text.isascii():
-        return rf"\b{re.escape(text)}\b"
-    return re.escape(text)
+class _Entries:
+    """Key -> ingredients, refusing a key that two sources map to different ingredients."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.found: dict[Any, tuple[str, ...]] = {}
+        self._shared: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+    def add(self, key: Any, ingredients: Iterable[str], origin: str) -> None:
+        value = tuple(ingredients)
+        value = self._shared.setdefault(value, value)  # one tuple per distinct ingredient set
+        known = self.found.setdefault(key, value)
+        if known != value:
+            raise ValueSetError(f"{origin}: {self.what} {key!r} maps to {list(value)}, elsewhere to {list(known)}")
+
+
+def _codes(meds: Mapping[str, Any], products: Mapping[str, Any]) -> dict[tuple[str, str], tuple[str, ...]]:
+    entries = _Entries("RxNorm code")
+    for rxcui, row in products["products"].items():
+        entries.add((RXNORM, rxcui), row["ingredients"], PRODUCT_TABLE)
+    for item in meds["ingredients"]:
+        name = str(item["name"]).lower()
+        if item.get("rxcui"):
+            entries.add((RXNORM, str(item["rxcui"])), [name], "medications.yaml ingredients")
+        for atc in [item.get("atc"), *(item.get("atc_other") or [])]:
+            # An ATC code shared by several ingredients (L04AA06, the mycophenolates) stands for
+            # the first one listed; they share every group.
+            if atc and (ATC, str(atc)) not in entries.found:
+                entries.add((ATC, str(atc)), [name], "medications.yaml ingredients")
+    for concept in meds.get("rxnorm_concepts") or []:
+        entries.add((RXNORM, str(concept["rxcui"])), [str(i).lower() for i in concept["ingredients"]], "medications.yaml rxnorm_concepts")
+    return entries.found
+
+
+def _names(meds: Mapping[str, Any], brands: Mapping[str, Any], rules: NameRules) -> dict[tuple[str, ...], tuple[str, ...]]:
+    entries = _Entries("name")
+
+    def add(text: str, ingredients: list[str], origin: str) -> None:
+        words = rules.words(text)
+        if not words:
+            raise ValueSetError(f"{origin}: name {text!r} has no words left once normalized")
+        entries.add(words, ingredients, origin)
+
+    for item in meds["ingredients"]:
+        name = str(item["name"]).lower()
+        for text in [name, *(item.get("synonyms") or []), *(item.get("brands") or [])]:
+            if str(text).isascii():
+                add(str(text), [name], "medications.yaml ingredients")
+    for brand, row in brands["brands"].items():
+        add(brand, row["ingredients"], BRAND_TABLE)
+    return entries.found
+
+
+def _groups(meds: Mapping[str, Any], declared: set[str]) -> tuple[dict[str, frozenset[str]], dict[str, tuple[str, ...]]]:
+    """Each group's members and name suffixes, with those of the groups it `includes`."""
+    specs: dict[str, Any] = meds["groups"]
+    members: dict[str, frozenset[str]] = {}
+    suffixes: dict[str, tuple[str, ...]] = {}
+
+    def resolve(group: str, path: tuple[str, ...]) -> None:
+        if group in members:
+            return
+        if group in path:
+            raise ValueSetError(f"medications.yaml: group {group!r} includes itself ({' -> '.join(path)})")
+        spec = specs.get(group)
+        if spec is None:
+            raise ValueSetError(f"medications.yaml: group {path[-1]!r} includes unknown group {group!r}")
+        own = {str(m).lower() for m in spec.get("members") or []}
+        if not own <= declared:
+            raise ValueSetError(f"medications.yaml: group {group!r} names undeclared ingredients {sorted(own - declared)}")
+        found_suffixes = list(spec.get("name_suffixes") or [])
+        for included in spec.get("includes") or []:
+            resolve(included, (*path, group))
+            own |= members[included]
+            found_suffixes += suffixes.get(included, ())
+        members[group] = frozenset(own)
+        if found_suffixes:
+            suffixes[group] = tuple(dict.fromkeys(found_suffixes))
+
+    for name in specs:
+        resolve(name, ())
+    return members, suffixes
+
+
+def build_catalog(meds: Mapping[str, Any], products: Mapping[str, Any], brands: Mapping[str, Any]) -> DrugCatalog:
+    """The catalog of medications.yaml and the two generated tables (already parsed).
+
+    :raise ValueSetError: a group is malformed, or two entries map one code or name to
+        different ingredients.
+    """
+    rules = name_rules(meds)
+    declared = {str(item["name"]).lower() for item in meds["ingredients"]}
+    unspaced = tuple(
+        (rules.normalize(str(text)), (str(item["name"]).lower(),))
+        for item in meds["ingredients"]
+        for text in item.get("synonyms") or []
+        if not str(text).isascii()
+    )
+    members, suffixes = _groups(meds, declared)
+    factors = {str(k).lower(): Decimal(str(v)) for k, v in meds["prednisone_equivalence"]["factors"].items()}
+    forms = tuple(str(f).lower() for f in meds.get("non_systemic_dose_forms") or [])
+    return DrugCatalog(rules, _codes(meds, products), _names(meds, brands, rules), unspaced, members, suffixes, factors, forms)
+
+
+def read_table(name: str) -> dict[str, Any]:
+    """One generated JSON table of this package."""
+    path = VALUESET_DIR / name
+    data = orjson.loads(path.read_bytes())
+    if not isinstance(data, dict):
+        raise ValueSetError(f"{path}: expected a JSON object at the top level")
+    return data
 
 
 @cache
 def drug_catalog() -> DrugCatalog:
-    """Load medications.yaml and rxnorm_products.yaml once."""
-    meds = read_yaml("medications.yaml")
-    products = read_yaml("rxnorm_products.yaml")
-    by_code: dict[tuple[str, str], str] = {}
-    names: list[tuple[str, str]] = []
-    name_by_rxcui: dict[str, str] = {}
-    for item in meds["ingredients"]:
-        name = str(item["name"]).lower()
-        if item.get("rxcui"):
-            by_code[(RXNORM, str(item["rxcui"]))] = name
-            name_by_rxcui[str(item["rxcui"])] = name
-        for atc in [item.get("atc"), *(item.get("atc_other") or [])]:
-            if atc:
-                by_code[(ATC, str(atc))] = name
-        names.append((name, name))
-        names.extend((str(s).lower(), name) for s in item.get("synonyms") or [])
-    names.sort(key=lambda pair: -len(pair[0]))
-    patterns = tuple((re.compile(_word_pattern(text)), name) for text, name in names)
-    by_product = {
-        str(p["rxcui"]): tuple(name_by_rxcui[str(i)] for i in p["ingredients"] if str(i) in name_by_rxcui)
-        for p in products["products"]
-    }
-    salts = [str(s).lower() for s in meds.get("salt_words") or []]
-    salt_pattern = (
-        re.compile(r"\b(" + "|".join(re.escape(s) for s in sorted(salts, key=len, reverse=True)) + r")\b")
-        if salts
-        else None
-    )
-    groups = {
-        g: frozenset(str(m).lower() for m in body.get("members") or []) for g, body in meds["groups"].items()
-    }
-    suffixes = {g: tuple(body["name_suffixes"]) for g, body in meds["groups"].items() if body.get("name_suffixes")}
-    factors = {str(k).lower(): Decimal(str(v)) for k, v in meds["prednisone_equivalence"]["factors"].items()}
-    forms = tuple(str(f).lower() for f in meds.get("non_systemic_dose_forms") or [])
-    return DrugCatalog(by_code, by_product, patterns, salt_pattern, groups, suffixes, factors, forms)
+    """Load medications.yaml and the generated product and brand tables once."""
+    return build_catalog(read_yaml("medications.yaml"), read_table(PRODUCT_TABLE), read_table(BRAND_TABLE))

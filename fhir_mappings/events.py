@@ -1,17 +1,19 @@
 """Immunizations and Procedures -> dated coded events.
 
 Only completed ones count (criteria ground rules: procedures or immunizations whose
-status is not completed are ignored).
+status is not completed are ignored). An Immunization is dated by occurrenceDateTime
+only: one with an occurrenceString has no readable date (ground rules, "Immunizations"),
+and is kept undated so that a window criterion can call it unknown. A partial date
+stands for every day of its period.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
 from typing import Any
 
 from fhir_mappings.coding import Coding, codings_of
-from fhir_mappings.dates import calendar_date
+from fhir_mappings.dates import Span, date_span
 from fhir_mappings.immutable import immutable
 from fhir_mappings.readable import (
     Unreadable,
@@ -26,16 +28,16 @@ from fhir_mappings.terminology import valuesets_of
 @immutable
 class CodedEvent:
     """A completed, coded thing done to the patient over [start, end] (one day if instant);
-    `valuesets` names the coded value sets its codes are in."""
+    `valuesets` names the coded value sets its codes are in. `start` None: no readable date."""
 
     reference: str
     codings: tuple[Coding, ...]
-    start: date | None
-    end: date | None
+    start: Span | None
+    end: Span | None
     valuesets: frozenset[str]
 
     @classmethod
-    def of(cls, resource: dict[str, Any], concept: Any, start: date | None, end: date | None) -> CodedEvent:
+    def of(cls, resource: dict[str, Any], concept: Any, start: Span | None, end: Span | None) -> CodedEvent:
         """The event of a resource coded by `concept`, with the value sets its codes are in."""
         codings = codings_of(concept)
         return cls(reference_of(resource), codings, start, end, valuesets_of(codings))
@@ -44,7 +46,7 @@ class CodedEvent:
 def _immunization(resource: dict[str, Any]) -> list[CodedEvent]:
     if status_of(resource) != "completed":
         return []
-    day = calendar_date(resource.get("occurrenceDateTime")) or calendar_date(resource.get("recorded"))
+    day = date_span(resource.get("occurrenceDateTime"))
     return [CodedEvent.of(resource, resource.get("vaccineCode"), day, day)]
 
 
@@ -52,13 +54,14 @@ def _procedure(resource: dict[str, Any]) -> list[CodedEvent]:
     if status_of(resource) != "completed":
         return []
     period = element(resource, "performedPeriod", dict) or {}
-    start = calendar_date(resource.get("performedDateTime")) or calendar_date(period.get("start"))
-    end = calendar_date(period.get("end")) or start
+    start = date_span(resource.get("performedDateTime")) or date_span(period.get("start"))
+    end = date_span(period.get("end")) or start
     return [CodedEvent.of(resource, resource.get("code"), start or end, end)]
 
 
 def extract_immunizations(resources: Iterable[dict[str, Any]]) -> tuple[list[CodedEvent], list[Unreadable]]:
-    """Completed Immunizations with their vaccine codes (CVX) and date."""
+    """Completed Immunizations with their vaccine codes (CVX, in any position beside NDC or
+    local codings) and date."""
     return read_each(resources, _immunization)
 
 

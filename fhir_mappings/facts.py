@@ -12,11 +12,11 @@ from fhir_mappings.labs import LabResult, analytes, extract_lab_results
 from fhir_mappings.medications import (
     MEDICATION_RECORD_TYPES,
     Exposure,
-    counts_as_taken,
-    extract_exposures,
+    UnidentifiedMedication,
+    read_medication_records,
 )
 from fhir_mappings.patient import Demographics, extract_demographics
-from fhir_mappings.readable import Unreadable, read_each
+from fhir_mappings.readable import Unreadable
 from fhir_mappings.record import PatientRecord
 
 
@@ -26,8 +26,10 @@ class Facts:
 
     `medication_records` counts every usable medication record, matched to a known
     ingredient or not, because "no medication records at all" differs from "none that
-    qualifies". `unreadable` holds, by resource type, the resources whose JSON could not
-    be read: criteria that read that type can then not be `not_met`.
+    qualifies"; `unidentified_medications` are the counted ones whose drug no code or name
+    identified (they match no drug criterion; the evaluation lists them). `unreadable`
+    holds, by resource type, the resources whose JSON could not be read: criteria that
+    read that type can then not be `not_met`.
     """
 
     demographics: Demographics
@@ -40,6 +42,7 @@ class Facts:
     allergies: list[AllergyFact]
     coded_analytes: frozenset[str]
     unreadable: Mapping[str, tuple[Unreadable, ...]]
+    unidentified_medications: tuple[UnidentifiedMedication, ...] = ()
 
 
 def extract_facts(
@@ -53,28 +56,28 @@ def extract_facts(
     """
     local_analytes = local_analytes or {}
     local_codes = {code: name for name, codes in local_analytes.items() for code in codes}
-    medications = {f"Medication/{m.get('id')}": m for m in record.of_type("Medication")}
     med_records = [r for t in MEDICATION_RECORD_TYPES for r in record.of_type(t)]
     labs, bad_labs = extract_lab_results(record.of_type("Observation"), local_codes)
-    conditions, bad_conditions = extract_conditions(record.of_type("Condition"))
-    exposures, bad_medications = extract_exposures(med_records, medications)
-    taken, _ = read_each(med_records, lambda r: [r] if counts_as_taken(r) else [])
+    demographics = extract_demographics(record.patient)
+    conditions, bad_conditions = extract_conditions(record.of_type("Condition"), demographics.birth)
+    medications = read_medication_records(med_records, record.resolve)
     immunizations, bad_immunizations = extract_immunizations(record.of_type("Immunization"))
     procedures, bad_procedures = extract_procedures(record.of_type("Procedure"))
     allergies, bad_allergies = extract_allergies(record.of_type("AllergyIntolerance"))
     unreadable: dict[str, tuple[Unreadable, ...]] = {}
-    for item in bad_labs + bad_conditions + bad_medications + bad_immunizations + bad_procedures + bad_allergies:
+    for item in bad_labs + bad_conditions + medications.unreadable + bad_immunizations + bad_procedures + bad_allergies:
         resource_type = item.reference.split("/", 1)[0]
         unreadable[resource_type] = unreadable.get(resource_type, ()) + (item,)
     return Facts(
-        demographics=extract_demographics(record.patient),
+        demographics=demographics,
         labs=labs,
         conditions=conditions,
-        exposures=exposures,
-        medication_records=len(taken),
+        exposures=medications.exposures,
+        medication_records=medications.counted,
         immunizations=immunizations,
         procedures=procedures,
         allergies=allergies,
         coded_analytes=frozenset(analytes()) | {name for name, codes in local_analytes.items() if codes},
         unreadable=unreadable,
+        unidentified_medications=tuple(medications.unidentified),
     )

@@ -1,8 +1,13 @@
 """Observations -> lab results by analyte (LOINC value sets), with values kept exact.
 
-Only Observation.status final, amended or corrected counts (criteria ground rules).
-Values stay in the unit sent; criteria convert at comparison time, so a unit that
-cannot be converted surfaces as an `unknown` reason on exactly the criteria that need it.
+Ground rules ("Lab results", revision of 2026-12): only Observation.status final,
+amended or corrected counts; a result is dated by effectiveDateTime, else
+effectivePeriod.start, else effectiveInstant (never `issued`), a partial date standing
+for its whole period; a `component` coded for an analyte is a result of that analyte,
+dated and statused by its Observation; an Observation (or component) with a
+dataAbsentReason and no value is no result. Values stay in the unit sent; criteria
+convert at comparison time, so a unit that cannot be converted surfaces as an `unknown`
+reason on exactly the criteria that need it.
 """
 
 from __future__ import annotations
@@ -15,9 +20,15 @@ from decimal import Decimal, InvalidOperation
 from functools import cache, cached_property
 from typing import Any
 
-from fhir_mappings.codes import SYSTEM_BY_ALIAS, UCUM
-from fhir_mappings.coding import Coding, codings_of
-from fhir_mappings.dates import calendar_date
+from fhir_mappings.codes import (
+    OBSERVATION_INTERPRETATION,
+    SYSTEM_BY_ALIAS,
+    UCUM,
+    V2_ABNORMAL_FLAGS,
+    canonical_system,
+)
+from fhir_mappings.coding import Coding, codings_of, concept_text
+from fhir_mappings.dates import Span, date_span
 from fhir_mappings.immutable import immutable
 from fhir_mappings.readable import (
     READ_ERRORS,
@@ -29,10 +40,24 @@ from fhir_mappings.readable import (
     status_of,
 )
 from fhir_mappings.terminology import read_yaml
-from fhir_mappings.units import Equivalence, UnitError, convert
+from fhir_mappings.units import Equivalence, UnitError, convert, exact_ucum
 
 COUNTED_STATUSES = frozenset({"final", "amended", "corrected"})
+# The code systems of Observation.interpretation (HL7 v3, and v2 table 0078 with the same
+# codes); a coding without a system counts too. A local interpretation coding beside
+# them changes nothing (ground rules, "Code systems and codings").
+INTERPRETATION_SYSTEMS = frozenset({OBSERVATION_INTERPRETATION, V2_ABNORMAL_FLAGS, ""})
 TITER = re.compile(r"^\s*([<>]=?)?\s*1\s*[:/]\s*(\d+(?:\.\d+)?)\s*$")
+# A valueString that is a number with a comparator ("<0.5", ">= 8", "<20 [IU]/mL"): a
+# censored value (ground rules, "Lab results"); a unit after it is read as exact UCUM.
+CENSORED = re.compile(r"^\s*(<=|>=|<|>)\s*(\d+(?:\.\d+)?|\.\d+)\s*(\S*)\s*$")
+# Observation.value[x] (FHIR R4): an element with none of these has no value.
+VALUE_KEYS = frozenset(
+    {
+        "valueQuantity", "valueCodeableConcept", "valueString", "valueBoolean", "valueInteger",
+        "valueRange", "valueRatio", "valueSampledData", "valueTime", "valueDateTime", "valuePeriod",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -80,14 +105,27 @@ def _decimal(value: Any) -> Decimal | None:
     return number if number.is_finite() else None
 
 
-def _unit_of(quantity: dict[str, Any]) -> str | None:
-    """The UCUM code when the quantity says it is UCUM, else the unit text."""
-    if quantity.get("system") == UCUM and isinstance(quantity.get("code"), str):
-        return quantity["code"]
-    for key in ("unit", "code"):
-        if isinstance(quantity.get(key), str) and quantity[key].strip():
-            return quantity[key]
-    return None
+def _unit_of(quantity: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The quantity's unit, and why it cannot be read if it cannot.
+
+    A UCUM `code` (system UCUM by URI or OID) is the unit, converted through the unit
+    table's spellings. With no UCUM code, the `unit` text (else a `code` sent without a
+    system) is read only when it is a valid case-sensitive UCUM expression of a unit the
+    table knows (ground rules, "Lab results"); otherwise the quantity is unreadable.
+    """
+    code = quantity.get("code")
+    if isinstance(code, str) and code.strip() and canonical_system(quantity.get("system")) == UCUM:
+        return code.strip(), None
+    text = next(
+        (quantity[key] for key in ("unit", "code") if isinstance(quantity.get(key), str) and quantity[key].strip()),
+        None,
+    )
+    if text is None:
+        return None, None
+    unit = exact_ucum(text)
+    if unit is None:
+        return text.strip(), f"unit {text.strip()!r} sent without a UCUM code is not a UCUM unit the engine reads"
+    return unit, None
 
 
 @immutable
@@ -103,6 +141,7 @@ class LabValue:
     unit: str | None = None
     ref_high: Decimal | None = None
     ref_high_unit: str | None = None
+    ref_high_problem: str | None = None
     interpretations: frozenset[str] = frozenset()
     value_codings: tuple[Coding, ...] = ()
     text: str | None = None
@@ -112,7 +151,7 @@ class LabValue:
 
     def describe(self) -> str:
         """The value as a clinician reads it: "84 g/L", "1:160", "positive"."""
-        if self.problem:
+        if self.problem and self.quantity is None:
             return "unreadable value"
         if self.quantity is not None:
             text = f"{self.comparator or ''}{self.quantity.normalize():f}"
@@ -142,10 +181,20 @@ class LabResult:
 
     analyte: str
     coding: Coding
-    day: date | None
+    when: Span | None
     timestamp: str
     source: dict[str, Any] = field(repr=False, compare=False)
     part: dict[str, Any] = field(repr=False, compare=False)
+
+    @property
+    def day(self) -> date | None:
+        """The first day the result can be dated on (its only day unless its date is partial)."""
+        return self.when.first if self.when is not None else None
+
+    @property
+    def dated(self) -> str:
+        """The date as a clinician reads it: the day, or the year or month a partial date names."""
+        return self.when.text if self.when is not None else "an unknown date"
 
     @property
     def reference(self) -> str:
@@ -213,9 +262,11 @@ class LabResult:
         return self.value.describe()
 
 
-def chronological(result: LabResult) -> tuple[date, str]:
-    """Sort key of results, oldest first: by day (undated first), then by timestamp."""
-    return result.day or date.min, result.timestamp
+def chronological(result: LabResult) -> tuple[date, date, str]:
+    """Sort key of results, oldest first: by first and last possible day (undated
+    first), then by timestamp."""
+    when = result.when
+    return (when.first, when.last, result.timestamp) if when is not None else (date.min, date.min, result.timestamp)
 
 
 def _titer(value: Any) -> tuple[Decimal | None, str | None]:
@@ -226,15 +277,36 @@ def _titer(value: Any) -> tuple[Decimal | None, str | None]:
     return None, None
 
 
+def _censored(text: str) -> dict[str, Any]:
+    """The fields of a valueString that is a censored number ("<0.5", ">=8"); none otherwise."""
+    match = CENSORED.match(text)
+    if match is None:
+        return {}
+    fields: dict[str, Any] = {"comparator": match.group(1), "quantity": _decimal(match.group(2))}
+    if match.group(3):
+        fields["unit"], problem = _unit_of({"unit": match.group(3)})
+        if problem:
+            fields["problem"] = problem
+    return fields
+
+
 def _result(analyte: str, resource: dict[str, Any], part: dict[str, Any], code: Coding) -> LabResult:
-    """The result's analyte, resource and day; its value is read later, when asked for."""
+    """The result's analyte, resource and dates; its value is read later, when asked for.
+
+    Dated by effectiveDateTime, else effectivePeriod.start, else effectiveInstant; an
+    Observation's `issued` (when the report was released) never dates the result.
+    """
     effective = (
         resource.get("effectiveDateTime")
         or (element(resource, "effectivePeriod", dict) or {}).get("start")
         or resource.get("effectiveInstant")
-        or resource.get("issued")
     )
-    return LabResult(analyte, code, calendar_date(effective), effective if isinstance(effective, str) else "", resource, part)
+    return LabResult(analyte, code, date_span(effective), effective if isinstance(effective, str) else "", resource, part)
+
+
+def _no_result(part: dict[str, Any]) -> bool:
+    """An element that says why its value is absent, and has none: no result at all."""
+    return "dataAbsentReason" in part and VALUE_KEYS.isdisjoint(part)
 
 
 def _value_of(resource: dict[str, Any], part: dict[str, Any]) -> LabValue:
@@ -247,7 +319,7 @@ def _value_of(resource: dict[str, Any], part: dict[str, Any]) -> LabValue:
     fields: dict[str, Any] = {}
     quantity = element(part, "valueQuantity", dict) if "valueQuantity" in part else None
     if quantity is not None:
-        unit = _unit_of(quantity)
+        unit, problem = _unit_of(quantity)
         if unit and "titer" in unit.lower():
             fields["titer"] = _decimal(quantity.get("value"))
             fields["titer_comparator"] = quantity.get("comparator")
@@ -255,6 +327,8 @@ def _value_of(resource: dict[str, Any], part: dict[str, Any]) -> LabValue:
             fields["quantity"] = _decimal(quantity.get("value"))
             fields["comparator"] = quantity.get("comparator")
             fields["unit"] = unit
+            if problem:
+                fields["problem"] = problem
     ratio = element(part, "valueRatio", dict) if "valueRatio" in part else None
     if ratio is not None:
         numerator = _decimal((ratio.get("numerator") or {}).get("value"))
@@ -265,20 +339,27 @@ def _value_of(resource: dict[str, Any], part: dict[str, Any]) -> LabValue:
     if value_string is not None:
         fields["text"] = value_string.strip()
         fields["titer"], fields["titer_comparator"] = _titer(value_string)
+        if fields["titer"] is None:
+            fields.update(_censored(value_string))
     concept = element(part, "valueCodeableConcept", dict) if "valueCodeableConcept" in part else None
     if concept is not None:
         fields["value_codings"] = codings_of(concept)
-        if not fields["value_codings"]:
-            fields["text"] = element(concept, "text", str)
+        # Its words are read for positivity when no coding decides (an uncoded result, or
+        # a LOINC answer or local code whose display says "Reactive").
+        fields["text"] = concept_text(concept) or None
     interpretation = _list(part, "interpretation") or _list(resource, "interpretation")
     if interpretation:
-        fields["interpretations"] = frozenset(c.code.upper() for item in interpretation for c in codings_of(item))
+        fields["interpretations"] = frozenset(
+            c.code.upper() for item in interpretation for c in codings_of(item) if c.system in INTERPRETATION_SYSTEMS
+        )
     for rng in _list(part, "referenceRange"):
         high = rng.get("high") if isinstance(rng, dict) else None
         high_value = _decimal(high.get("value")) if isinstance(high, dict) else None
         if high_value is not None:
+            high_unit, high_problem = _unit_of(high)
             fields["ref_high"] = high_value
-            fields["ref_high_unit"] = _unit_of(high) or fields.get("unit")
+            fields["ref_high_unit"] = high_unit or fields.get("unit")
+            fields["ref_high_problem"] = high_problem
             break
     return LabValue(**fields)
 
@@ -342,6 +423,8 @@ def extract_lab_results(
         return [found for part in matching if (found := result_of(resource, part)) is not None]
 
     def result_of(resource: dict[str, Any], part: dict[str, Any]) -> LabResult | None:
+        if _no_result(part):
+            return None
         for code in codings_of(part.get("code")):
             analyte = by_code.get((code.system, code.code))
             if analyte is not None:

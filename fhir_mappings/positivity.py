@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 
+from fhir_mappings.codes import SNOMED
 from fhir_mappings.labs import LabResult, LabValue
 from fhir_mappings.terminology import read_yaml
 from fhir_mappings.units import UnitError, convert
@@ -53,8 +54,12 @@ def rules() -> PositivityRules:
     return PositivityRules(table("interpretation"), table("coded_values"), phrases)
 
 
+# Dashes that reports type in place of a hyphen ("non‑reactive" with U+2011, en dash...).
+_DASHES = str.maketrans({dash: "-" for dash in "\u2010\u2011\u2012\u2013\u2014\u2212"})
+
+
 def _from_text(text: str) -> Positivity:
-    lowered = text.lower()
+    lowered = text.lower().translate(_DASHES)
     for phrase, kind in rules().phrases:
         if phrase.search(lowered):
             return kind
@@ -77,8 +82,8 @@ def classify(
     decisive = [table.interpretation[c] for c in value.interpretations if c in table.interpretation]
     if decisive:
         return decisive[0] if len(set(decisive)) == 1 else Positivity.NEITHER
-    for coding in value.value_codings:
-        if coding.code.upper() in table.coded_values:
+    for coding in value.value_codings:  # SNOMED CT qualifier values; other systems' codes are read by their words
+        if coding.system in (SNOMED, "") and coding.code.upper() in table.coded_values:
             return table.coded_values[coding.code.upper()]
     if value.titer is not None and titer_positive_at is not None:
         below = value.titer_comparator in ("<", "<=")
@@ -87,7 +92,7 @@ def classify(
         kind = _from_text(value.text)
         if kind is not Positivity.NO_SIGNAL:
             return kind
-    if value.quantity is not None:
+    if value.quantity is not None and not value.problem:  # a quantity of unreadable unit says nothing
         return _from_quantity(value, quantity_means_detected)
     return Positivity.NO_SIGNAL
 
@@ -98,7 +103,7 @@ def _from_quantity(value: LabValue, quantity_means_detected: bool) -> Positivity
         return Positivity.NEGATIVE
     if quantity_means_detected:
         return Positivity.POSITIVE if value.quantity > 0 else Positivity.NEGATIVE
-    if value.ref_high is None:
+    if value.ref_high is None or value.ref_high_problem:
         return Positivity.NO_SIGNAL
     try:
         high = value.ref_high

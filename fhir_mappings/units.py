@@ -8,6 +8,8 @@ escapes to HTTP.
 
 from __future__ import annotations
 
+import itertools
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache, lru_cache
@@ -47,6 +49,55 @@ class UnitTable:
         if text in self.aliases:
             return self.aliases[text]
         return self.lowercase.get(text.lower())
+
+
+# A UCUM annotation (`{cells}`, `{tbl}`): a comment that does not change the unit.
+_ANNOTATION = re.compile(r"\{[^{}]*\}")
+
+
+@cache
+def _ucum_spellings() -> dict[str, str]:
+    """Every case-sensitive UCUM spelling of the table's units -> the table's code.
+
+    UCUM (c/s) writes the litre `L` or `l` and the power of ten `10*` or `10^`; these
+    are the only other spellings of a unit that are still valid UCUM. `MG/DL` (UCUM's
+    case-insensitive form), `gm/dL`, `µmol/L` or `K/uL` are not among them.
+    """
+    spellings: dict[str, str] = {}
+    for unit in unit_table().groups_of:
+        parts = re.split(r"(L|10\*)", unit)
+        choices = [("L", "l") if p == "L" else ("10*", "10^") if p == "10*" else (p,) for p in parts]
+        for variant in itertools.product(*choices):
+            spellings.setdefault("".join(variant), unit)
+    return spellings
+
+
+@lru_cache(maxsize=1024)
+def exact_ucum(text: str) -> str | None:
+    """The table's UCUM code for a unit written as case-sensitive UCUM, else None.
+
+    Ground rules, "Lab results": a valueQuantity with no `code` is read by its `unit` only
+    when that is a valid UCUM expression (`mg/dL` and `mg/dl` are, `gm/dL` and `MG/DL`
+    are not). Annotations are dropped, as UCUM gives them no meaning; a unit that is
+    valid UCUM but none the table converts (`K/uL`, kelvin per microlitre) is None too,
+    so it can never be read as another unit.
+    """
+    bare = _ANNOTATION.sub("", text.strip())
+    return _ucum_spellings().get(bare or "1")
+
+
+@cache
+def _time_units() -> dict[str, str]:
+    """Word or code, lower-cased -> UCUM code of time, from units.yaml `age_units`."""
+    return {str(word).lower(): code for code, words in read_yaml("units.yaml")["age_units"].items() for word in words}
+
+
+def time_unit(code: str | None, unit: str | None) -> str | None:
+    """The UCUM code of time (a, mo, wk, d) an Age is counted in: its code, else its unit words."""
+    for text in (code, unit):
+        if isinstance(text, str) and text.strip().lower() in _time_units():
+            return _time_units()[text.strip().lower()]
+    return None
 
 
 @cache

@@ -18,3 +18,12 @@ def external_data() -> Path:
     if not EXTERNAL_DATA.is_dir():
         pytest.fail(f"shared test data not found at {EXTERNAL_DATA}; set TRIALCDS_SHARED")
     return EXTERNAL_DATA
+
+
+@pytest.fixture(scope="session")
+def terminology_data() -> Path:
+    """The public value-set consolidation the drug tables are built from (../shared, not copied in)."""
+    folder = SHARED_DIR / "data" / "terminology"
+    if not (folder / "rxnorm_drug_codes.csv").is_file():
+        pytest.fail(f"shared terminology data not found at {folder}; set TRIALCDS_SHARED")
+    return folder

@@ -18,14 +18,14 @@ LOAD_TIMEOUT_SECONDS = 60
 WAIT_POLL_SECONDS = 5
 
 
-def _as_of(value: datetime.datetime | None) -> datetime.date:
+def as_of_date(value: datetime.datetime | None) -> datetime.date:
     if value is not None:
         return value.date()
     pinned = os.environ.get("TRIALCDS_AS_OF")
     return datetime.date.fromisoformat(pinned) if pinned else datetime.date.today()
 
 
-_AS_OF_OPTION = click.option(
+AS_OF_OPTION = click.option(
     "--as-of",
     type=click.DateTime(formats=["%Y-%m-%d"]),
     default=None,
@@ -35,7 +35,7 @@ _AS_OF_OPTION = click.option(
 
 @click.command("demo-request")
 @click.argument("name", type=click.Choice(demo_names()))
-@_AS_OF_OPTION
+@AS_OF_OPTION
 @click.option(
     "--fhir-server",
     default=None,
@@ -43,7 +43,7 @@ _AS_OF_OPTION = click.option(
 )
 def demo_request_command(name: str, as_of: datetime.datetime | None, fhir_server: str | None) -> None:
     """Print a patient-view request for a demo patient (full prefetch by default)."""
-    click.echo(json.dumps(demo_request(name, _as_of(as_of), fhir_server), indent=2))
+    click.echo(json.dumps(demo_request(name, as_of_date(as_of), fhir_server), indent=2))
 
 
 def _wait_until_up(fhir_base: str, wait_seconds: int) -> None:
@@ -62,14 +62,14 @@ def _wait_until_up(fhir_base: str, wait_seconds: int) -> None:
 
 @click.command("demo-load")
 @click.argument("fhir_base")
-@_AS_OF_OPTION
+@AS_OF_OPTION
 @click.option("--wait", "wait_seconds", type=int, default=0, help="Seconds to wait for the FHIR server to come up.")
 def demo_load_command(fhir_base: str, as_of: datetime.datetime | None, wait_seconds: int) -> None:
     """PUT the demo patients into a FHIR server (one transaction, ids kept)."""
     fhir_base = fhir_base.rstrip("/")
     if wait_seconds:
         _wait_until_up(fhir_base, wait_seconds)
-    bundle = demo_transaction(demo_names(), _as_of(as_of))
+    bundle = demo_transaction(demo_names(), as_of_date(as_of))
     response = requests.post(
         fhir_base,
         json=bundle,

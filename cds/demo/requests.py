@@ -34,7 +34,7 @@ def _data() -> dict[str, Any]:
 
 
 def demo_names() -> tuple[str, ...]:
-    """The demo patients' names (eligible, ineligible, washout)."""
+    """The demo patients' names (eligible, ineligible, washout, missing-labs)."""
     return tuple(_data()["patients"])
 
 
@@ -100,6 +100,8 @@ def demo_resources(name: str, as_of: datetime.date) -> dict[str, list[Resource]]
     for key, base in data["base"].items():
         replacements = patient.get("replace", {}).get(key, {})
         by_key[key] = [_expand(replacements.get(r["id"], r)) for r in base]
+    for key in patient.get("without", []):
+        by_key[key] = []
     for key, added in patient.get("add", {}).items():
         by_key.setdefault(key, []).extend(_expand(r) for r in added)
     for resources_of_key in by_key.values():

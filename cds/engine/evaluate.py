@@ -1,4 +1,9 @@
-"""Evaluate every criterion of a trial, then the decision and `eligible_from`."""
+"""Evaluate every criterion of a trial, then the decision and `eligible_from`.
+
+A patient the record says has died is not a candidate (ground rules, "Patient
+deceased"): decision `ineligible`, `eligible_from` null and `not_candidate_reason`
+"deceased", with every criterion still evaluated and shown.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +18,11 @@ from cds.engine.tree import evaluate_node
 from cds.trials.schema import Criterion, Trial
 from fhir_mappings.facts import Facts
 from fhir_mappings.immutable import immutable
+from fhir_mappings.medications import UnidentifiedMedication
 
 POTENTIALLY_ELIGIBLE = "potentially_eligible"
 INELIGIBLE = "ineligible"
+DECEASED = "deceased"
 
 
 @immutable
@@ -50,21 +57,33 @@ class CriterionResult:
 
 @dataclass(frozen=True)
 class TrialResult:
-    """A trial's verdict for one patient at one date."""
+    """A trial's verdict for one patient at one date.
+
+    `unidentified_medications`: the patient's medication records whose drug no code or
+    name identified; they match no drug criterion, so the coordinator checks them.
+    """
 
     trial: Trial
     patient_reference: str
     as_of: date
     criteria: tuple[CriterionResult, ...]
+    not_candidate_reason: str | None = None
+    unidentified_medications: tuple[UnidentifiedMedication, ...] = ()
 
     @property
     def decision(self) -> str:
-        """Ineligible if any inclusion is not met or any exclusion is met."""
-        return INELIGIBLE if any(c.blocks for c in self.criteria) else POTENTIALLY_ELIGIBLE
+        """Ineligible if the patient is not a candidate at all (deceased), or if any
+        inclusion is not met or any exclusion is met."""
+        if self.not_candidate_reason is not None or any(c.blocks for c in self.criteria):
+            return INELIGIBLE
+        return POTENTIALLY_ELIGIBLE
 
     @property
     def eligible_from(self) -> date | None:
-        """When only time-limited criteria block: the latest date they clear; else None."""
+        """When only time-limited criteria block: the latest date they clear; else None
+        (and always None for a patient who is not a candidate at all)."""
+        if self.not_candidate_reason is not None:
+            return None
         blocking = [c for c in self.criteria if c.blocks]
         if not blocking or any(c.clears_on is None for c in blocking):
             return None
@@ -84,20 +103,38 @@ class TrialResult:
             "as_of": self.as_of.isoformat(),
             "decision": self.decision,
             "eligible_from": eligible_from.isoformat() if eligible_from else None,
+            "not_candidate_reason": self.not_candidate_reason,
             "criteria": [c.to_json() for c in self.criteria],
+            "unidentified_medications": [m.to_json() for m in self.unidentified_medications],
         }
+
+
+def not_candidate_reason(facts: Facts, as_of: date) -> str | None:
+    """Why the patient is no candidate for any trial whatever the criteria say: "deceased"
+    (deceasedBoolean true, or a deceasedDateTime that may be on or before D); else None."""
+    return DECEASED if facts.demographics.dead_at(as_of) else None
+
+
+def evaluate_trial_facts(trial: Trial, facts: Facts, as_of: date, patient_reference: str) -> TrialResult:
+    """The trial's verdict for the patient whose facts these are."""
+    criteria = evaluate_criteria(trial, facts, as_of)
+    return TrialResult(
+        trial, patient_reference, as_of, criteria, not_candidate_reason(facts, as_of), facts.unidentified_medications
+    )
 
 
 def evaluate_criteria(trial: Trial, facts: Facts, as_of: date) -> tuple[CriterionResult, ...]:
     """Every criterion, in the trial file's order.
 
-    `clears_on` is kept only where it means something for the decision: on a met
-    exclusion (when it clears) and on a not-met inclusion (when it becomes met).
+    Each criterion's tree is evaluated with a context that says whether it is an
+    inclusion or an exclusion (`EvaluationContext.serves`). `clears_on` is kept only
+    where it means something for the decision: on a met exclusion (when it clears) and
+    on a not-met inclusion (when it becomes met).
     """
     ctx = EvaluationContext(facts, as_of)
     results = []
     for criterion in trial.criteria:
-        outcome = evaluate_node(criterion.logic, ctx)
+        outcome = evaluate_node(criterion.logic, ctx.for_criterion(criterion.kind))
         result = CriterionResult(criterion, outcome.status, outcome.reason, outcome.evidence, outcome.clears_on)
         keep = result.blocks or result.clears_on is None
         results.append(result if keep else replace(result, clears_on=None))

@@ -3,7 +3,7 @@
 A group is every line routed to one `Patient/id`, in export order. It becomes a
 `PatientRecord` (with the shared resources its records name, such as Medications) and goes
 through `cds.pipeline.evaluate_trials`, so each line of `evaluations.ndjson` is exactly what
-`trialcds evaluate --format json` prints for that patient.
+`trialcds evaluate --format json --trial ID` prints for that patient.
 """
 
 from __future__ import annotations

@@ -46,6 +46,7 @@ POTENTIALLY_ELIGIBLE: dict[str, Any] = {
     "as_of": AS_OF.isoformat(),
     "decision": "potentially_eligible",
     "eligible_from": None,
+    "not_candidate_reason": None,
     "criteria": [
         _criterion("I1", "inclusion", "unknown", "confirm at screening", "gives informed consent", manual=True),
         _criterion(

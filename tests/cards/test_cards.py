@@ -12,6 +12,7 @@ from fhir.resources.R4B.servicerequest import ServiceRequest
 from cds.cards import EVALUATION_EXTENSION, CardOptions, build_cards
 
 DEFAULT_OPTIONS = CardOptions(eligible_soon=True, eligible_soon_days=60)
+LAUNCH_URL = "https://trialcds.example.org/worksheet/launch"
 
 
 def test_candidate_card_summarises_trial_and_items_to_confirm(as_of, trial, potentially_eligible):
@@ -22,7 +23,8 @@ def test_candidate_card_summarises_trial_and_items_to_confirm(as_of, trial, pote
     assert str(uuid.UUID(card["uuid"])) == card["uuid"]
     assert card["source"]["url"] == trial.url and card["source"]["label"]
     assert card["links"] == [
-        {"label": "NCT05247203 on ClinicalTrials.gov", "url": trial.url, "type": "absolute"}
+        {"label": "Open the eligibility worksheet", "url": DEFAULT_OPTIONS.worksheet_launch_url, "type": "smart"},
+        {"label": "NCT05247203 on ClinicalTrials.gov", "url": trial.url, "type": "absolute"},
     ]
     assert {reason["code"] for reason in card["overrideReasons"]} == {
         "already-screened",
@@ -112,3 +114,14 @@ def test_eligible_soon_card_can_be_switched_off(as_of, trial, ineligible_until):
 
 def test_ineligible_patient_without_eligible_from_gets_no_card(as_of, trial, ineligible_for_good):
     assert build_cards([(trial, ineligible_for_good)], as_of, DEFAULT_OPTIONS) == []
+
+
+@pytest.mark.parametrize("days_ahead", [None, 19])
+def test_every_card_links_to_the_worksheet_as_a_smart_app(as_of, trial, potentially_eligible, ineligible_until, days_ahead):
+    """Issue 13: the card's `smart` link launches the eligibility worksheet (CDS Hooks 2.0 §Link)."""
+    evaluation = potentially_eligible if days_ahead is None else ineligible_until(as_of + datetime.timedelta(days=days_ahead))
+    options = CardOptions(eligible_soon=True, eligible_soon_days=60, worksheet_launch_url=LAUNCH_URL)
+    (card,) = build_cards([(trial, evaluation)], as_of, options)
+    smart = [link for link in card["links"] if link["type"] == "smart"]
+    assert smart == [{"label": "Open the eligibility worksheet", "url": LAUNCH_URL, "type": "smart"}]
+    assert "appContext" not in smart[0]

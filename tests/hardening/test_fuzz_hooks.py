@@ -42,6 +42,7 @@ BUNDLE_KEYS = {
     "medicationStatements": "MedicationStatement",
     "medicationRequests": "MedicationRequest",
     "medicationAdministrations": "MedicationAdministration",
+    "medicationDispenses": "MedicationDispense",
     "procedures": "Procedure",
     "immunizations": "Immunization",
     "allergies": "AllergyIntolerance",
@@ -81,6 +82,15 @@ ELEMENTS = {
     "occurrenceDateTime": DATES | JSON_VALUES,
     "authoredOn": DATES | JSON_VALUES,
     "performedDateTime": DATES,
+    "medicationReference": st.fixed_dictionaries({}, optional={"reference": st.sampled_from(
+        ["#m1", "Medication/m1", "urn:uuid:0d5c1c61-0000-4000-8000-000000000002"]) | JSON_VALUES, "display": JSON_VALUES})
+    | JSON_VALUES,
+    "contained": st.lists(st.fixed_dictionaries({"resourceType": st.just("Medication"), "id": st.just("m1")},
+                                                optional={"code": CONCEPT | JSON_VALUES, "ingredient": JSON_VALUES}),
+                          max_size=1) | JSON_VALUES,
+    "whenHandedOver": DATES | JSON_VALUES,
+    "daysSupply": QUANTITY | JSON_VALUES,
+    "dispenseRequest": JSON_VALUES,
     "dosageInstruction": JSON_VALUES,
     "dosage": JSON_VALUES,
     "component": JSON_VALUES,

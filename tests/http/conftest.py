@@ -33,6 +33,8 @@ def make_app(tmp_path: Path) -> Callable[..., Flask]:
             "AS_OF": AS_OF.isoformat(),
             "FHIR_SERVERS": [FHIR_BASE],
             "FEEDBACK_DATABASE": str(tmp_path / "feedback.sqlite3"),
+            # Where the EHR reaches the service (the card's worksheet link is built on it).
+            "PUBLIC_BASE_URL": "https://trialcds.example.org",
             **overrides,
         }
         return create_app(config)

@@ -51,7 +51,9 @@ def test_demo_dates_move_with_the_evaluation_date():
 
 
 def test_readme_demo_request_gives_the_card_the_readme_shows(make_app):
-    client = make_app(AS_OF="2026-06-15").test_client()
+    # As the README's first command runs the service: no public base URL, so the card's
+    # worksheet link points at the local service.
+    client = make_app(AS_OF="2026-06-15", PUBLIC_BASE_URL=None).test_client()
     shown = json.loads(readme_block("demo-response: eligible"))
     received = client.post(SERVICE_URL, json=demo_request("eligible", datetime.date(2026, 6, 15))).json
     for card in received["cards"]:

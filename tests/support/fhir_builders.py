@@ -28,6 +28,8 @@ CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 CONDITION_VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
 ALLERGY_CLINICAL = "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical"
 ALLERGY_VERIFICATION = "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification"
+GTS_ABBREVIATION = "http://terminology.hl7.org/CodeSystem/v3-GTSAbbreviation"
+ORDERABLE_DRUG_FORM = "http://terminology.hl7.org/CodeSystem/v3-orderableDrugForm"
 REQUEST_INTENT_ORDER = "order"
 EHR_BASE = "https://ehr.example.org/fhir"
 
@@ -82,7 +84,7 @@ def patient(birth_date: When | None = "1985-06-15", gender: str | None = "female
 
 def observation(
     loinc: str,
-    value: float | int | str | None = None,
+    value: float | str | None = None,
     unit: str | None = None,
     *,
     on: When = AS_OF,
@@ -186,19 +188,42 @@ def dosage(
     per_day: int | None = 1,
     *,
     route: tuple[str, str] | None = None,
+    timing_code: str | None = None,
+    every: tuple[float, str] | None = None,
+    dose_range: tuple[float, float] | None = None,
+    sequence: int = 1,
 ) -> dict[str, Any]:
-    """A Dosage: `dose` `unit` taken `per_day` times a day (timing.repeat frequency/period)."""
-    found: dict[str, Any] = {"sequence": 1, "text": "as directed"}
-    if per_day is not None:
+    """A Dosage: `dose` `unit` taken `per_day` times a day (timing.repeat frequency/period).
+
+    `every` (period, periodUnit) is once per period instead ("every 8 h" is (8, "h"));
+    `timing_code` a GTSAbbreviation code (QD, BID, QOD, Q1W...) in place of timing.repeat;
+    `dose_range` a doseRange (low, high) in `unit` in place of doseQuantity. `unit` TAB is
+    written as an orderableDrugForm code, as Epic and the US Core examples send tablets.
+    """
+    found: dict[str, Any] = {"sequence": sequence, "text": "as directed"}
+    if timing_code is not None:
+        found["timing"] = {"code": {"coding": [coding(GTS_ABBREVIATION, timing_code)], "text": timing_code}}
+    elif every is not None:
+        found["timing"] = {"repeat": {"frequency": 1, "period": every[0], "periodUnit": every[1]}}
+    elif per_day is not None:
         found["timing"] = {"repeat": {"frequency": per_day, "period": 1, "periodUnit": "d"}}
     if dose is not None:
-        quantity = {"value": dose, "unit": unit}
-        if unit.startswith("{") or unit in ("mg", "g", "ug", "mL"):
-            quantity |= {"system": UCUM, "code": unit}
-        found["doseAndRate"] = [{"doseQuantity": quantity}]
+        found["doseAndRate"] = [{"doseQuantity": _dose_quantity(dose, unit)}]
+    if dose_range is not None:
+        low, high = (_dose_quantity(v, unit) for v in dose_range)
+        found["doseAndRate"] = [{"doseRange": {"low": low, "high": high}}]
     if route:
         found["route"] = concept("snomed", route[0], route[1])
     return found
+
+
+def _dose_quantity(value: float, unit: str) -> dict[str, Any]:
+    quantity: dict[str, Any] = {"value": value, "unit": unit}
+    if unit == "TAB":
+        quantity |= {"unit": "tablet", "system": ORDERABLE_DRUG_FORM, "code": "TAB"}
+    elif unit.startswith("{") or unit in ("mg", "g", "ug", "mL"):
+        quantity |= {"system": UCUM, "code": unit}
+    return quantity
 
 
 def medication_statement(
@@ -234,10 +259,12 @@ def medication_request(
     status: str = "active",
     validity_end: When | None = None,
     supply_days: int | None = None,
+    repeats: int | None = None,
     dose: dict[str, Any] | None = None,
     id: str | None = None,
 ) -> Resource:
-    """A MedicationRequest (intent order), optionally with a dispenseRequest."""
+    """A MedicationRequest (intent order), optionally with a dispenseRequest: validity
+    period, expected supply in days and the refills allowed (numberOfRepeatsAllowed)."""
     found: Resource = {
         "resourceType": "MedicationRequest",
         "id": _id("mr", id),
@@ -249,13 +276,100 @@ def medication_request(
     }
     dispense: dict[str, Any] = {}
     if validity_end is not None:
-        dispense["validityPeriod"] = {"start": _iso(authored_on), "end": _iso(validity_end)}
+        dispense["validityPeriod"] = {"start": _iso(authored_on)[:10], "end": _iso(validity_end)}
+    if repeats is not None:
+        dispense["numberOfRepeatsAllowed"] = repeats
     if supply_days is not None:
-        dispense["expectedSupplyDuration"] = {"value": supply_days, "unit": "days", "system": UCUM, "code": "d"}
+        dispense["expectedSupplyDuration"] = {"value": supply_days, "unit": "Day", "system": UCUM, "code": "d"}
     if dispense:
         found["dispenseRequest"] = dispense
     if dose is not None:
         found["dosageInstruction"] = [dose]
+    return found
+
+
+def medication_dispense(
+    drug: dict[str, Any],
+    handed_over: When | None,
+    *,
+    days_supply: int | None = None,
+    status: str = "completed",
+    prepared: When | None = None,
+    dose: dict[str, Any] | None = None,
+    id: str | None = None,
+) -> Resource:
+    """A MedicationDispense shaped like the US Core MedicationDispense example: a quantity of
+    tablets, daysSupply in UCUM days, whenHandedOver with a time and offset."""
+    found: Resource = {
+        "resourceType": "MedicationDispense",
+        "id": _id("md", id),
+        "status": status,
+        "medicationCodeableConcept": drug,
+        "subject": SUBJECT,
+        "type": concept("http://terminology.hl7.org/CodeSystem/v3-ActCode", "FF", "First Fill"),
+        "quantity": {"value": 30, "system": ORDERABLE_DRUG_FORM, "code": "TAB"},
+    }
+    if days_supply is not None:
+        found["daysSupply"] = {"value": days_supply, "unit": "days", "system": UCUM, "code": "d"}
+    if prepared is not None:
+        found["whenPrepared"] = f"{_iso(prepared)}T09:00:00-05:00" if isinstance(prepared, date) else prepared
+    if handed_over is not None:
+        found["whenHandedOver"] = f"{_iso(handed_over)}T16:00:00-05:00" if isinstance(handed_over, date) else handed_over
+    if dose is not None:
+        found["dosageInstruction"] = [dose]
+    return found
+
+
+def medication_resource(
+    rxnorm: str | None = None,
+    display: str | None = None,
+    *,
+    text: str | None = None,
+    ingredients: tuple[dict[str, Any], ...] = (),
+    form: tuple[str, str] | None = None,
+    id: str | None = None,
+) -> Resource:
+    """A Medication: its code (RxNorm coding and/or text), ingredients and dose form (SNOMED)."""
+    found: Resource = {"resourceType": "Medication", "id": _id("med", id), "code": medication(rxnorm, text, display)}
+    if ingredients:
+        found["ingredient"] = list(ingredients)
+    if form is not None:
+        found["form"] = concept("snomed", form[0], form[1], text=form[1])
+    return found
+
+
+def ingredient(
+    item: dict[str, Any] | None = None,
+    *,
+    reference: str | None = None,
+    mg: float | None = None,
+    per: tuple[float, str, str | None] = (1, "tablet", None),
+) -> dict[str, Any]:
+    """A Medication.ingredient: an item (CodeableConcept, or a reference to a Substance or
+    Medication) with a strength of `mg` mg per `per` = (value, unit, UCUM or form code)."""
+    found: dict[str, Any] = {"itemCodeableConcept": item} if item is not None else {"itemReference": {"reference": reference}}
+    found["isActive"] = True
+    if mg is not None:
+        value, unit, code = per
+        denominator: dict[str, Any] = {"value": value, "unit": unit}
+        if code == "TAB":
+            denominator |= {"system": ORDERABLE_DRUG_FORM, "code": code}
+        elif code is not None:
+            denominator |= {"system": UCUM, "code": code}
+        found["strength"] = {"numerator": {"value": mg, "unit": "mg", "system": UCUM, "code": "mg"}, "denominator": denominator}
+    return found
+
+
+def by_reference(record: Resource, reference: str, *, display: str | None = None, contained: Resource | None = None) -> Resource:
+    """The record naming its drug by medicationReference instead of medicationCodeableConcept,
+    optionally with the Medication contained in it (then `reference` is `#id`)."""
+    found = {k: v for k, v in record.items() if k != "medicationCodeableConcept"}
+    ref: dict[str, Any] = {"reference": reference}
+    if display:
+        ref["display"] = display
+    found["medicationReference"] = ref
+    if contained is not None:
+        found["contained"] = [contained]
     return found
 
 
@@ -265,19 +379,24 @@ def medication_administration(
     *,
     status: str = "completed",
     dose_mg: float | None = None,
+    dose: tuple[float, str] | None = None,
+    at: str = "08:00:00Z",
     id: str | None = None,
 ) -> Resource:
-    """A MedicationAdministration given on one day."""
+    """A MedicationAdministration given on one day (at a time of day): `dose_mg` mg, or
+    `dose` = (value, unit) in another unit (tablets, mL)."""
     found: Resource = {
         "resourceType": "MedicationAdministration",
         "id": _id("ma", id),
         "status": status,
         "medicationCodeableConcept": drug,
         "subject": SUBJECT,
-        "effectiveDateTime": f"{_iso(on)}T08:00:00Z" if isinstance(on, date) else on,
+        "effectiveDateTime": f"{_iso(on)}T{at}" if isinstance(on, date) else on,
     }
     if dose_mg is not None:
-        found["dosage"] = {"dose": {"value": dose_mg, "unit": "mg", "system": UCUM, "code": "mg"}}
+        dose = (dose_mg, "mg")
+    if dose is not None:
+        found["dosage"] = {"dose": _dose_quantity(*dose)}
     return found
 
 
@@ -331,14 +450,19 @@ def allergy(
     return found
 
 
-def bundle(*resources: Resource, type: str = "collection", with_patient: bool = True) -> Resource:
-    """A Bundle of one patient's resources; a default Patient is added unless one is given."""
+def bundle(*resources: Resource, type: str = "collection", with_patient: bool = True, uuid_full_urls: bool = False) -> Resource:
+    """A Bundle of one patient's resources; a default Patient is added unless one is given.
+
+    Entries carry absolute fullUrls on EHR_BASE, or `urn:uuid:<id>` (`uuid_full_urls`,
+    as Synthea's transaction Bundles write them; the ids are then UUIDs).
+    """
     items = list(resources)
     if with_patient and not any(r["resourceType"] == "Patient" for r in items):
         items.insert(0, patient())
     entries = []
     for r in items:
-        entry: dict[str, Any] = {"fullUrl": f"{EHR_BASE}/{r['resourceType']}/{r['id']}", "resource": r}
+        full_url = f"urn:uuid:{r['id']}" if uuid_full_urls else f"{EHR_BASE}/{r['resourceType']}/{r['id']}"
+        entry: dict[str, Any] = {"fullUrl": full_url, "resource": r}
         if type in ("transaction", "batch"):
             entry["request"] = {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"}
         entries.append(entry)

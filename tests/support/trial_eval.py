@@ -26,9 +26,10 @@ def nct05247203() -> Trial:
     return load_trials()[TRIAL_ID]
 
 
-def evaluate(*resources: Resource, as_of: date = AS_OF, trial: Trial | None = None) -> dict[str, Any]:
-    """The evaluation JSON for one patient made of `resources` (a default Patient is added)."""
-    record = PatientRecord.from_bundle(bundle(*resources))
+def evaluate(*resources: Resource, as_of: date = AS_OF, trial: Trial | None = None, uuid_full_urls: bool = False) -> dict[str, Any]:
+    """The evaluation JSON for one patient made of `resources` (a default Patient is added);
+    `uuid_full_urls` sends them as Synthea does, under `urn:uuid:` fullUrls."""
+    record = PatientRecord.from_bundle(bundle(*resources, uuid_full_urls=uuid_full_urls))
     return evaluate_trial(record, trial or nct05247203(), as_of).to_json()
 
 

@@ -68,9 +68,12 @@ def test_i3_refuted_or_erroneous_sle_is_ignored(verification: str) -> None:
     assert status_of("I3", record) == "not_met"
 
 
-def test_i3_unconfirmed_sle_still_counts() -> None:
-    """Only refuted and entered-in-error are ignored (ground rules)."""
-    assert status_of("I3", condition("snomed", SLE, verification="unconfirmed")) == "met"
+@pytest.mark.parametrize("verification", ["unconfirmed", "provisional", "differential"])
+def test_i3_unconfirmed_sle_is_unknown_never_met(verification: str) -> None:
+    """Revision of 2026-12: an unconfirmed diagnosis gives an inclusion unknown, not met."""
+    entry = criterion(evaluate(condition("snomed", SLE, verification=verification)), "I3")
+    assert entry["status"] == "unknown"
+    assert "not confirmed" in entry["reason"]
 
 
 # E2: CNS disease present at any time in [D-56, D]

@@ -2,7 +2,8 @@
 
 Every patient evaluates without error, with every criterion once in trial order; the
 Synthea lupus patients get I3 unknown (SNOMED 200936003 is not "systemic"); the US Core
-patients born in 1940 are ineligible by age. Bulk runs are in process through
+patients born in 1940 are ineligible by age; every patient whose record says they died
+on or before D is ineligible with the reason "deceased", and no other patient is. Bulk runs are in process through
 `cds.pipeline`; a few go through the CLI on decompressed files.
 """
 
@@ -89,6 +90,32 @@ def test_every_patient_bundle_evaluates_with_every_criterion_in_order(bundles: l
     assert all(n.startswith(("hospitalInformation", "practitionerInformation", "uscore_bundle_asserted")) for n in without_patient)
 
 
+def _died_by(bundle: dict[str, Any], as_of: str) -> bool:
+    """Whether the bundle's Patient has deceasedBoolean true or a deceasedDateTime on or before `as_of`."""
+    (person,) = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient"]
+    return person.get("deceasedBoolean") is True or person.get("deceasedDateTime", "9999")[:10] <= as_of
+
+
+def test_deceased_patients_are_ineligible_with_the_reason(bundles: list[Path]) -> None:
+    deceased = []
+    for path in bundles:
+        try:
+            result = _evaluate(path)
+        except RecordError:
+            continue
+        if _died_by(_read(path), AS_OF):
+            deceased.append(path.name)
+            assert result["decision"] == "ineligible", path.name
+            assert result["eligible_from"] is None, path.name
+            assert result["not_candidate_reason"] == "deceased", path.name
+            assert len(result["criteria"]) == len(nct05247203().criteria)  # still evaluated and shown
+        else:
+            assert result["not_candidate_reason"] is None, path.name
+    # 18 SMART Synthea patients, 2 generated lupus patients (one is README's example), 1 US Core.
+    assert len(deceased) == 21
+    assert "Maria_Elena_Mendez_5334b0c8.json.gz" in deceased
+
+
 def test_synthea_lupus_patients_get_i3_unknown_with_snomed_200936003(external_data: Path) -> None:
     files = _manifest(external_data, LUPUS_FOLDER)["files"]
     lupus = [f for f in files if f["role"] == "lupus"]
@@ -154,7 +181,7 @@ def test_cli_evaluates_a_decompressed_bundle(external_data: Path, tmp_path: Path
         run = CliRunner().invoke(main, ["evaluate", str(target), "--as-of", AS_OF, "--format", output])
         assert run.exit_code == 0, run.stderr
         assert run.stderr == ""
-    payload = json.loads(CliRunner().invoke(main, ["evaluate", str(target), "--as-of", AS_OF, "--format", "json"]).stdout)
+    payload = json.loads(CliRunner().invoke(main, ["evaluate", str(target), "--trial", "nct05247203", "--as-of", AS_OF, "--format", "json"]).stdout)
     assert payload == _evaluate(external_data / relative)
 
 
@@ -165,3 +192,19 @@ def test_cli_on_a_bundle_without_patient_is_a_clean_error(external_data: Path, t
     run = CliRunner().invoke(main, ["evaluate", str(target), "--as-of", AS_OF])
     assert run.exit_code == 2
     assert "no Patient" in run.stderr
+
+
+def test_readme_evaluate_example_is_the_real_output(external_data: Path, tmp_path: Path) -> None:
+    """README's `trialcds evaluate` example (María Elena Méndez, deceased) is what the CLI
+    prints: each shown line is the start of the real line (long lines are cut there)."""
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+    command = "$ .venv/bin/trialcds evaluate /tmp/p.json --trial nct05247203 --as-of 2026-11-25\n"
+    shown = readme[readme.index(command) + len(command):].split("\n...\n", 1)[0].splitlines()
+    target = tmp_path / "p.json"
+    target.write_bytes(gzip.decompress((external_data / LUPUS_FOLDER / "Maria_Elena_Mendez_5334b0c8.json.gz").read_bytes()))
+    run = CliRunner().invoke(main, ["evaluate", str(target), "--trial", "nct05247203", "--as-of", AS_OF])
+    printed = run.stdout.splitlines()
+    assert printed[0] == shown[0]  # the first line in full: it says the patient is deceased
+    assert "deceased" in shown[0]
+    for mine, real in zip(shown, printed, strict=False):
+        assert real.startswith(mine), (mine, real)

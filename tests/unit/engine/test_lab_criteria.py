@@ -138,9 +138,14 @@ def test_e3_5_platelets_below_50_x10e9_per_l(value: float, unit: str, expected: 
     assert status_of("E3.5", observation(PLATELETS, value, unit, on=days_before(10))) == expected
 
 
-def test_e3_5_platelets_with_the_unit_only_as_text() -> None:
-    """Some EHRs send `unit` text without a UCUM code ("K/uL")."""
-    assert status_of("E3.5", observation(PLATELETS, 45, "K/uL", ucum=False, on=days_before(10))) == "met"
+@pytest.mark.parametrize(("unit", "expected"), [("10*3/uL", "met"), ("10^3/uL", "met"), ("10*3/ul", "met"), ("K/uL", "unknown")])
+def test_e3_5_platelets_with_the_unit_only_as_text(unit: str, expected: str) -> None:
+    """Some EHRs send `unit` text without a UCUM code. Revision of 2026-12: it is read only
+    when it is valid case-sensitive UCUM; "K/uL" is not a count in UCUM (K is kelvin)."""
+    entry = criterion(evaluate(observation(PLATELETS, 45, unit, ucum=False, on=days_before(10))), "E3.5")
+    assert entry["status"] == expected
+    if expected == "unknown":
+        assert "K/uL" in entry["reason"]
 
 
 # E1 lab parts. With no other data the other parts of E1 are not_met (closed-world),

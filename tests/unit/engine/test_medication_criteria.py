@@ -118,6 +118,7 @@ def test_request_ends_at_validity_period_end() -> None:
 
 
 def test_request_ends_after_its_expected_supply_duration() -> None:
+    """Ground rules: a request ends on authoredOn + expectedSupplyDuration (A + 30)."""
     authored = TWELVE_MONTHS_BEFORE_D - timedelta(days=30)
     request = medication_request(RITUXIMAB, authored, status="completed", supply_days=30)
     entry = criterion(evaluate(request), "E10")

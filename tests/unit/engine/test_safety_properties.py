@@ -20,6 +20,7 @@ from fhir_builders import (
     dosage,
     immunization,
     medication,
+    medication_dispense,
     medication_statement,
     observation,
     patient,
@@ -90,8 +91,10 @@ def medications(draw: st.DrawFn) -> dict[str, Any]:
     length = draw(st.one_of(st.none(), st.integers(0, 60)))
     end = None if length is None else min(date.max, date.fromordinal(start.toordinal() + length))
     dose = draw(st.one_of(st.none(), st.sampled_from([5, 20, 60, 100, 125]).map(lambda mg: dosage(mg, per_day=1))))
-    return medication_statement(draw(st.sampled_from(DRUGS)), start, end,
-                                status="active" if end is None else "completed", dose=dose)
+    drug = draw(st.sampled_from(DRUGS))
+    if draw(st.booleans()):
+        return medication_dispense(drug, start, days_supply=length or None, dose=dose)
+    return medication_statement(drug, start, end, status="active" if end is None else "completed", dose=dose)
 
 
 @st.composite
@@ -169,7 +172,9 @@ def test_adding_an_exclusion_trigger_makes_any_patient_ineligible(resources: lis
 @given(patients())
 def test_json_shape_is_exact_for_any_patient(resources: list[dict[str, Any]]) -> None:
     result = evaluate(*resources)
-    assert set(result) == {"trial", "patient", "as_of", "decision", "eligible_from", "criteria"}
+    assert set(result) == {"trial", "patient", "as_of", "decision", "eligible_from", "not_candidate_reason", "criteria",
+                           "unidentified_medications"}
+    assert result["not_candidate_reason"] is None  # generated patients are alive
     assert result["decision"] in {"ineligible", "potentially_eligible"}
     assert [c["id"] for c in result["criteria"]] == [c.id for c in nct05247203().criteria]
     for entry in result["criteria"]:
@@ -183,3 +188,6 @@ def test_json_shape_is_exact_for_any_patient(resources: list[dict[str, Any]]) ->
         for ev in entry["evidence"]:
             assert set(ev) == {"reference", "code", "value", "date"}
             assert "/" in ev["reference"]
+    for entry in result["unidentified_medications"]:
+        assert set(entry) == {"reference", "code", "text"}
+        assert entry["reference"].startswith("Medication")

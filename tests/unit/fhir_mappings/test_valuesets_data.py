@@ -18,7 +18,7 @@ import yaml
 
 VALUESET_DIR = Path(__file__).resolve().parents[3] / "fhir_mappings" / "valuesets"
 CODED_FILES = ("conditions.yaml", "immunizations.yaml", "procedures.yaml")
-DATA_FILES = (*CODED_FILES, "medications.yaml", "rxnorm_products.yaml")
+DATA_FILES = (*CODED_FILES, "medications.yaml")
 DATA_DATE = date(2026, 11, 25)
 
 CODE_PATTERN_BY_SYSTEM = {
@@ -104,9 +104,13 @@ def medications() -> dict[str, Any]:
     return load("medications.yaml")
 
 
-@pytest.fixture(scope="module")
-def products() -> list[dict[str, Any]]:
-    return load("rxnorm_products.yaml")["products"]
+def group_members(groups: dict[str, Any], name: str) -> set[str]:
+    """A group's members with those of the groups it `includes`."""
+    group = groups[name]
+    found = set(group.get("members", []))
+    for included in group.get("includes", []):
+        found |= group_members(groups, included)
+    return found
 
 
 # --- headers -----------------------------------------------------------------------------
@@ -288,13 +292,17 @@ def test_required_groups_exist_and_members_are_declared_ingredients(medications)
     assert REQUIRED_GROUPS <= set(groups)
     for name, group in groups.items():
         assert group["description"].strip(), name
-        assert group["members"], name
-        assert len(group["members"]) == len(set(group["members"])), name
-        assert set(group["members"]) <= declared, f"{name}: {set(group['members']) - declared}"
+        assert str(group["source"]).strip(), name
+        members, includes = group.get("members", []), group.get("includes", [])
+        assert members or includes, name
+        assert len(members) == len(set(members)), name
+        assert set(members) <= declared, f"{name}: {set(members) - declared}"
+        assert set(includes) <= set(groups), f"{name}: {set(includes) - set(groups)}"
+        assert group_members(groups, name), name
 
 
 def test_every_declared_ingredient_belongs_to_a_group(medications) -> None:
-    grouped = {m for g in medications["groups"].values() for m in g["members"]}
+    grouped = {m for g in medications["groups"].values() for m in g.get("members", [])}
     assert {i["name"] for i in medications["ingredients"]} <= grouped
 
 
@@ -315,7 +323,7 @@ def test_every_declared_ingredient_belongs_to_a_group(medications) -> None:
     ],
 )
 def test_groups_hold_the_ingredients_the_criteria_name(medications, group: str, member: str) -> None:
-    assert member in medications["groups"][group]["members"]
+    assert member in group_members(medications["groups"], group)
 
 
 def test_interleukin_ligand_inhibitors_are_not_receptor_blockers(medications) -> None:
@@ -352,34 +360,29 @@ def test_word_lists_are_lower_case_strings(medications, key: str) -> None:
     assert all(isinstance(w, str) and w == w.lower() and w.strip() for w in words)
 
 
-# --- RxNorm products ---------------------------------------------------------------------
+# --- RxNorm concepts named by the pages (the generated tables: test_drug_tables.py) -----------
 
 
-def test_products_map_to_declared_ingredient_rxcuis(medications, products) -> None:
-    declared = {i["rxcui"] for i in medications["ingredients"] if i["rxcui"] is not None}
-    rxcuis = [p["rxcui"] for p in products]
+def test_rxnorm_concepts_map_to_declared_ingredients(medications) -> None:
+    declared = {i["name"] for i in medications["ingredients"]}
+    ingredient_rxcuis = {i["rxcui"] for i in medications["ingredients"] if i["rxcui"] is not None}
+    rxcuis = [c["rxcui"] for c in medications["rxnorm_concepts"]]
     assert len(rxcuis) == len(set(rxcuis))
-    for product in products:
-        label = product["rxcui"]
+    for concept in medications["rxnorm_concepts"]:
+        label = concept["rxcui"]
         assert isinstance(label, str) and label.isdigit(), label
-        assert label not in declared, f"{label}: a product code is not an ingredient code"
-        assert product["tty"] in {"SCD", "SBD", "GPCK", "BPCK", "PIN", "BN", "SCDC", "SBDC"}, label
-        assert product["name"].strip() and str(product["source"]).strip(), label
-        assert product["ingredients"] and set(product["ingredients"]) <= declared, label
+        assert label not in ingredient_rxcuis, f"{label}: a concept code is not a single-ingredient code"
+        assert concept["tty"] in {"PIN", "MIN", "SCD"}, label
+        assert concept["name"].strip() and str(concept["source"]).strip(), label
+        assert concept["ingredients"] and set(concept["ingredients"]) <= declared, label
 
 
-@pytest.mark.parametrize(
-    ("rxcui", "ingredient"),
-    [
-        ("312615", "prednisone"),  # Synthea's lupus prednisone
-        ("849574", "naproxen"),  # Synthea's lupus naproxen (a salt form)
-        ("241834", "cyclosporine"),  # Synthea's flare cyclosporine ("modified")
-        ("979092", "hydroxychloroquine"),
-        ("1927283", "infliximab"),  # a biosimilar PIN maps to the base ingredient
-        ("1809518", "immunoglobulin G"),
-    ],
-)
-def test_product_resolves_to_its_ingredient(medications, products, rxcui: str, ingredient: str) -> None:
-    name_by_rxcui = {i["rxcui"]: i["name"] for i in medications["ingredients"]}
-    product = next(p for p in products if p["rxcui"] == rxcui)
-    assert [name_by_rxcui[r] for r in product["ingredients"]] == [ingredient]
+def test_biosimilar_pin_maps_to_the_base_ingredient(medications) -> None:
+    concept = next(c for c in medications["rxnorm_concepts"] if c["rxcui"] == "1927283")
+    assert concept["ingredients"] == ["infliximab"]  # S18: infliximab-abda is a PIN of IN 191831
+
+
+def test_brands_not_matched_each_give_a_reason(medications) -> None:
+    for brand, reason in medications["brands_not_matched"].items():
+        assert isinstance(brand, str) and brand.strip()
+        assert isinstance(reason, str) and len(reason.split()) >= 5, brand
