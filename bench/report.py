@@ -13,6 +13,7 @@ import yaml
 from bench.fetch_mode import FetchResult
 from bench.fetch_scale import CONCURRENT_CALLS, ScaleResult
 from bench.load import LoadResult
+from bench.population import kept_section
 from bench.stats import Summary
 
 TARGETS_PATH = Path(__file__).with_name("targets.yaml")
@@ -258,4 +259,8 @@ def write_report(results: RunResults, path: Path) -> None:
         CHANGES_PATH.read_text(encoding="utf-8").rstrip(),
         "",
     ]
+    # The population-screening section is written by `python -m bench.population`: kept as it is.
+    kept = kept_section(path)
+    if kept:
+        lines += [kept, ""]
     path.write_text("\n".join(lines), encoding="utf-8")
