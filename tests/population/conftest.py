@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
-
-SUPPORT_DIRS = (Path(__file__).resolve().parents[1] / "support", Path(__file__).resolve().parent)
-for folder in SUPPORT_DIRS:
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
-
 from patients import (
     HYDROXYCHLOROQUINE,
     lupus_patient,

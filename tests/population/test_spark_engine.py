@@ -17,11 +17,12 @@ from screening import AS_OF, screen
 
 pyspark_sql = pytest.importorskip("pyspark.sql", reason="the spark extra: pip install -e '.[spark]'")
 
-from cds.population.export import open_export
-from cds.population.job import make_job
-from cds.population.spark_engine import run_spark, spark_session
-from cds.population.state import RunState
-from cds.trials.loader import load_trials
+# After the skip above: the Spark engine imports pyspark, an optional extra.
+from cds.population.export import open_export  # noqa: E402
+from cds.population.job import make_job  # noqa: E402
+from cds.population.spark_engine import run_spark, spark_session  # noqa: E402
+from cds.population.state import RunState  # noqa: E402
+from cds.trials.loader import load_trials  # noqa: E402
 
 OUTPUTS = ("attrition.csv", "candidates.csv", "not_evaluated.csv", "input_problems.csv")
 
