@@ -138,7 +138,7 @@ def prepare_referrals(trials: Iterable[TrialInfo]) -> None:
 
 def _team_note(texts: TrialTexts) -> str:
     contact = f"; contact: {texts.team_contact}" if texts.team_contact else ""
-    return f"For the {texts.team_name}{contact}."
+    return f"Study team: {texts.team_name}{contact}."
 
 
 def _with_user(resource: Resource, user: str | None, fields: tuple[str, ...]) -> None:
@@ -179,8 +179,8 @@ def reminder(trial: TrialInfo, evaluation: Evaluation, user: str | None) -> Reso
         {
             "contentString": (
                 f"From {day} the patient may become a candidate for clinical trial {texts.nct_id} "
-                f"({texts.short_title}): check the record again and refer to the {texts.team_name} "
-                f"if nothing else has changed. {why}"
+                f"({texts.short_title}). Check the record again then and, if nothing else has changed, "
+                f"refer to: {texts.team_name}. {why}"
             ).strip()
         }
     ]

@@ -60,7 +60,7 @@ def test_referral_is_a_draft_proposal_from_the_user_on_the_evaluation_date(as_of
 def test_referral_names_the_team_the_facts_and_the_items_to_confirm_in_words(as_of, trial, potentially_eligible):
     notes = _notes(_referral(trial, potentially_eligible, as_of))
     assert notes == [
-        "For the NCT05247203 (telitacicept, SLE) study team.",
+        "Study team: NCT05247203 (telitacicept, SLE) study team.",
         "In the record: SLE diagnosis: Systemic lupus erythematosus (active), 2019-03-02; "
         "Age 18 to 65: age 35 at 2026-06-15 (within 18-65).",
         "To confirm at screening: Informed consent; SELENA-SLEDAI score of 8 or more. "
@@ -72,7 +72,7 @@ def test_a_site_team_in_the_ehr_is_the_referral_performer_and_its_contact_is_in_
     team = StudyTeam(name="Rheumatology research team", contact="ext. 4417", reference="CareTeam/rheum-research")
     referral = _referral(replace(trial, study_team=team), potentially_eligible, as_of)
     assert [(p.reference, p.display) for p in referral.performer] == [("CareTeam/rheum-research", "Rheumatology research team")]
-    assert _notes(referral)[0] == "For the Rheumatology research team; contact: ext. 4417."
+    assert _notes(referral)[0] == "Study team: Rheumatology research team; contact: ext. 4417."
 
 
 def test_a_team_not_in_the_ehr_is_named_in_the_note_only(as_of, trial, potentially_eligible):
@@ -108,8 +108,8 @@ def test_the_may_become_a_candidate_card_suggests_a_dated_reminder(as_of, trial,
     assert reminder.requester.reference == USER and [r.reference for r in reminder.recipient] == [USER]
     (payload,) = reminder.payload
     assert payload.contentString == (
-        f"From {day.isoformat()} the patient may become a candidate for clinical trial NCT05247203 (telitacicept, SLE): "
-        "check the record again and refer to the NCT05247203 (telitacicept, SLE) study team if nothing else has changed. "
+        f"From {day.isoformat()} the patient may become a candidate for clinical trial NCT05247203 (telitacicept, SLE). "
+        "Check the record again then and, if nothing else has changed, refer to: NCT05247203 (telitacicept, SLE) study team. "
         f"Live vaccine in the last 28 days: zoster vaccine, live, 2026-06-05; clears on {day.isoformat()}."
     )
     assert reminder.reasonCode[0].text.endswith(f"from {day.isoformat()}")
