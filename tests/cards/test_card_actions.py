@@ -128,6 +128,8 @@ def test_a_reminder_without_a_clinician_in_context_has_no_recipient_and_says_so(
 
 def test_templates_are_validated_at_start_up_and_a_broken_one_stops_it(trial):
     prepare_referrals([trial])  # the shipped wording and codes validate
+    # An empty team name, past the trial file's own check: the performer's display would be an
+    # empty FHIR string, which R4 forbids; validation at start-up, not on a card, finds it.
     broken = replace(trial, nct_id="NCT-broken", study_team=StudyTeam.model_construct(name="", contact="", reference="CareTeam/x"))
     with pytest.raises(ValueError, match="display"):
         prepare_referrals([broken])
