@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from fhir_mappings.allergies import AllergyFact, extract_allergies
 from fhir_mappings.conditions import ConditionFact, extract_conditions
@@ -29,7 +30,9 @@ class Facts:
     qualifies"; `unidentified_medications` are the counted ones whose drug no code or name
     identified (they match no drug criterion; the evaluation lists them). `unreadable`
     holds, by resource type, the resources whose JSON could not be read: criteria that
-    read that type can then not be `not_met`.
+    read that type can then not be `not_met`. `memo` holds what the engine derives from
+    these facts and would otherwise work out again for another criterion or trial (a
+    drug group's daily doses over a window): the facts never change once extracted.
     """
 
     demographics: Demographics
@@ -43,6 +46,7 @@ class Facts:
     coded_analytes: frozenset[str]
     unreadable: Mapping[str, tuple[Unreadable, ...]]
     unidentified_medications: tuple[UnidentifiedMedication, ...] = ()
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 def extract_facts(

@@ -4,6 +4,7 @@ from cds.engine.kinds import (
     allergies,
     conditions,
     demographics,
+    drug_doses,
     events,
     labs,
     manual,
@@ -11,4 +12,4 @@ from cds.engine.kinds import (
 )
 from cds.engine.kinds.registry import KINDS, Kind, Params
 
-__all__ = ["KINDS", "Kind", "Params", "allergies", "conditions", "demographics", "events", "labs", "manual", "medications"]
+__all__ = ["KINDS", "Kind", "Params", "allergies", "conditions", "demographics", "drug_doses", "events", "labs", "manual", "medications"]
