@@ -24,14 +24,17 @@ from bench.generate import generate_patient, hook_request, prefetch_for
 from bench.load import run_load
 from bench.measure import Workload, engine_times, http_times, parse_times
 from bench.processes import cpu_seconds, peak_rss_mb
-from bench.report import RunResults, write_report
+from bench.report import RunResults, TrialCounts, write_report
 from bench.servers import benchmark_service
+from bench.trial_count import BASELINE_TRIAL, one_trial_http
 from cds.record.templates import PrefetchTemplate, templates_for
 from cds.trials.loader import load_trials
 from cds.trials.schema import Trial
 
 SIZES = (100, 1_000, 10_000)
 THROUGHPUT_SIZE = 1_000
+# The sizes of issue 12's targets, measured with the baseline trial alone too.
+TRIAL_COUNT_SIZES = (1_000, 10_000)
 AS_OF = date(2026, 6, 15)
 WORKERS = 2
 
@@ -75,7 +78,8 @@ def _workloads(templates: tuple[PrefetchTemplate, ...], workdir: Path) -> list[W
 @click.option("--out", type=click.Path(path_type=Path), default=REPO_ROOT / "docs" / "performance.md",
               show_default=True, help="Where to write the report.")
 def main(quick: bool, skip_fetch: bool, out: Path) -> None:
-    """Generate patients, measure engine, HTTP, parse yardstick, fetch mode, load and memory."""
+    """Generate patients, measure engine, HTTP (every trial, and the baseline trial alone), parse yardstick,
+    fetch mode, load and memory."""
     plan = QUICK if quick else FULL
     trials = load_trials()
     workdir = Path(tempfile.mkdtemp(prefix="trialcds-bench-"))
@@ -101,14 +105,22 @@ def main(quick: bool, skip_fetch: bool, out: Path) -> None:
             # Serve the largest patient last, so each worker's peak RSS is taken after it.
             http_times(url, by_size[max(SIZES)], WORKERS * 2)
             rss = max(peak_rss_mb(pid) for pid in service.child_pids())
+        click.echo(f"HTTP with {BASELINE_TRIAL} only…")
+        one_trial, one_trial_errors = one_trial_http(
+            workdir, WORKERS, {"TRIALCDS_AS_OF": AS_OF.isoformat()},
+            [by_size[size] for size in TRIAL_COUNT_SIZES], plan.http_repeat,
+        )
+        one_trial_engine = engine_times(by_size[THROUGHPUT_SIZE], {BASELINE_TRIAL: trials[BASELINE_TRIAL]}, AS_OF,
+                                        plan.engine_repeat[THROUGHPUT_SIZE])
         fetch = None
         if not skip_fetch:
             click.echo("fetch mode…")
             fetch = measure_fetch_mode(by_size[THROUGHPUT_SIZE].resources, templates, workdir,
                                        plan.fetch_repeat, AS_OF.isoformat())
         command = ".venv/bin/python -m bench.run" + (" --quick" if quick else "") + (" --skip-fetch" if skip_fetch else "")
+        trial_counts = TrialCounts(sorted(trials), BASELINE_TRIAL, one_trial, one_trial_errors, one_trial_engine)
         results = RunResults(list(SIZES), {w.size: w.body_megabytes for w in workloads}, engine, http, http_errors,
-                             parse, fetch, load, cpu_ms_per_request, rss, WORKERS, command)
+                             parse, fetch, load, cpu_ms_per_request, rss, WORKERS, command, trial_counts)
         write_report(results, out)
         click.echo(f"wrote {out}")
     finally:

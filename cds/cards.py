@@ -47,6 +47,8 @@ class CardOptions:
     eligible_soon_days: int
     # The eligibility worksheet's SMART launch URL (the card's `smart` link).
     worksheet_launch_url: str = launch_url(None)
+    # Most cards in one answer (`ranked_cards`); None: every card.
+    max_cards: int | None = None
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> CardOptions:
@@ -55,6 +57,7 @@ class CardOptions:
             config["CARD_ELIGIBLE_SOON"],
             config["CARD_ELIGIBLE_SOON_DAYS"],
             launch_url(config.get("PUBLIC_BASE_URL")),
+            config["CARD_MAX"],
         )
 
 
@@ -272,6 +275,37 @@ def build_cards(
         elif _eligible_soon(evaluation, as_of, options):
             cards.append(eligible_soon_card(trial, evaluation, new_uuid, options))
     return cards
+
+
+def _rank(card: Card) -> tuple[int, int, str, str]:
+    """Where a card goes in the answer: candidate cards before "may become a candidate"
+    cards; then the fewest items to confirm; then the earliest date a card says the patient
+    may become a candidate; then the trial id, so equal cards always come in one order."""
+    evaluation = card["extension"][EVALUATION_EXTENSION]
+    waits = evaluation["decision"] != "potentially_eligible"
+    return int(waits), len(_to_confirm(evaluation)), evaluation.get("eligible_from") or "", evaluation["trial"]
+
+
+def _also_possible(trial: TrialInfo, evaluation: Evaluation) -> str:
+    when = f" from {evaluation['eligible_from']}" if evaluation["decision"] != "potentially_eligible" else ""
+    return f"{_md(trial.nct_id)} ({_md(trial.short_title)}){when}"
+
+
+def ranked_cards(cards: Sequence[Card], trials: Iterable[TrialInfo], limit: int | None) -> list[Card]:
+    """The cards in the order a clinician should read them, at most `limit` of them.
+
+    The trials whose cards are left out are named, in the same order, at the end of the
+    last card shown ("Also possible"), so no trial the patient may join goes unmentioned.
+    """
+    ordered = sorted(cards, key=_rank)
+    if limit is None or len(ordered) <= limit:
+        return ordered
+    shown, left_out = ordered[:limit], ordered[limit:]
+    by_id = {trial.id: trial for trial in trials}
+    evaluations = [card["extension"][EVALUATION_EXTENSION] for card in left_out]
+    names = "; ".join(_also_possible(by_id[e["trial"]], e) for e in evaluations)
+    last = {**shown[-1], "detail": f"{shown[-1]['detail']}\n\n**{_settings()['also_possible']}:** {names}"}
+    return [*shown[:-1], last]
 
 
 def card_trial_ids(cards: Sequence[Card]) -> list[tuple[str, str]]:

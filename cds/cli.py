@@ -7,6 +7,7 @@ import click
 from cds.commands.demo import demo_load_command, demo_request_command
 from cds.commands.demo_worksheet import demo_worksheet_command
 from cds.commands.evaluate import evaluate
+from cds.commands.export import export
 from cds.commands.feedback_report import feedback_report
 from cds.commands.load_fhir import load_fhir
 from cds.commands.serve import serve
@@ -18,6 +19,7 @@ def main() -> None:
 
 
 main.add_command(evaluate)
+main.add_command(export)
 main.add_command(load_fhir)
 main.add_command(serve)
 main.add_command(feedback_report)

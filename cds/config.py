@@ -46,6 +46,9 @@ DEFAULTS: dict[str, Any] = {
     # days (issue 3, "Cards").
     "CARD_ELIGIBLE_SOON": True,
     "CARD_ELIGIBLE_SOON_DAYS": 60,
+    # Most cards in one answer, one per trial, the fewest items to confirm first (issue 12);
+    # the trials left out are named in the last card. Three fit a CDS panel without scrolling.
+    "CARD_MAX": 3,
     # Browser origins allowed to call the service (CORS); the CDS Hooks sandbox by default.
     "CORS_ORIGINS": ["https://sandbox.cds-hooks.org"],
     # Python logging level of the service's JSON log.
@@ -142,6 +145,7 @@ def normalize(config: MutableMapping[str, Any]) -> None:
         "FHIR_SEARCH_MAX_PAGES",
         "MAX_CONTENT_LENGTH",
         "CARD_ELIGIBLE_SOON_DAYS",
+        "CARD_MAX",
     ):
         config[key] = _as_number(key, config[key], int)
 

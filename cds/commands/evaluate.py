@@ -1,4 +1,9 @@
-"""`trialcds evaluate BUNDLE.json`: one patient's eligibility as a checklist or as JSON."""
+"""`trialcds evaluate BUNDLE.json`: one patient's eligibility as a checklist or as JSON.
+
+`--trial all` (the default) evaluates every configured trial, in trial-id order, on facts
+extracted once (`cds.pipeline.evaluate_trials`): JSON is then a list of evaluations, text
+one block per trial. `--trial ID` prints that trial's evaluation alone (JSON: one object).
+"""
 
 from __future__ import annotations
 
@@ -11,8 +16,8 @@ import click
 import orjson
 
 from cds.engine.evaluate import TrialResult
-from cds.pipeline import evaluate_trial
-from cds.trials.loader import TrialDefinitionError, load_trials
+from cds.commands.trial_choice import ALL_TRIALS, TrialChoiceError, chosen_trials, trial_options
+from cds.pipeline import evaluate_trials
 from fhir_mappings.record import PatientRecord, RecordError
 
 STATUS_MARK = {"met": "[x]", "not_met": "[ ]", "unknown": "[?]"}
@@ -68,24 +73,22 @@ def render_text(result: TrialResult) -> str:
 
 @click.command()
 @click.argument("bundle", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--trial", "trial_id", default="nct05247203", show_default=True, help="Trial id (a trial file name).")
+@trial_options
 @click.option("--as-of", "as_of_text", default=None, help="Evaluation date D, YYYY-MM-DD (default: today).")
 @click.option("--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def evaluate(bundle: Path, trial_id: str, as_of_text: str | None, output: str) -> None:
-    """Evaluate one patient's FHIR Bundle against a trial's eligibility criteria."""
+def evaluate(bundle: Path, trial_id: str, trials_dir: Path | None, as_of_text: str | None, output: str) -> None:
+    """Evaluate one patient's FHIR Bundle against the eligibility criteria of one trial or all."""
     try:
         as_of = date.fromisoformat(as_of_text) if as_of_text else date.today()
     except ValueError:
         fail(f"--as-of {as_of_text!r} is not a date (YYYY-MM-DD)")
     try:
-        trials = load_trials()
-    except TrialDefinitionError as exc:
+        chosen = chosen_trials(trial_id, trials_dir)
+    except TrialChoiceError as exc:
         fail(str(exc))
-    if trial_id not in trials:
-        fail(f"unknown trial {trial_id!r} (configured: {', '.join(sorted(trials))})")
-    record = read_bundle(bundle)
-    result = evaluate_trial(record, trials[trial_id], as_of)
+    results = evaluate_trials(read_bundle(bundle), chosen, as_of)
     if output == "json":
-        click.echo(orjson.dumps(result.to_json()).decode())
+        payloads = [result.to_json() for result in results]
+        click.echo(orjson.dumps(payloads if trial_id == ALL_TRIALS else payloads[0]).decode())
     else:
-        click.echo(render_text(result))
+        click.echo("\n\n".join(render_text(result) for result in results))

@@ -61,8 +61,19 @@ def compile_logic(block: Any, path: str) -> Node:
     try:
         params = kind.params.model_validate(body or {})
     except ValidationError as exc:
-        raise LogicError(f"{path}.{key}: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from None
+        problems = (f"{path}.{key}{_located(error['loc'])}: {validation_message(error['msg'])}" for error in exc.errors())
+        raise LogicError("; ".join(problems)) from None
     return Leaf(kind, params)
+
+
+def validation_message(message: str) -> str:
+    """A pydantic error message without the "Value error, " pydantic puts before a validator's own words."""
+    return message.removeprefix("Value error, ")
+
+
+def _located(loc: tuple[str | int, ...]) -> str:
+    """A pydantic error location inside a kind's parameters, as a key path (`.valuesets[0]`)."""
+    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc)
 
 
 def leaves(node: Node) -> list[Leaf]:

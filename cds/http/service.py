@@ -1,9 +1,11 @@
 """The `trial-eligibility` CDS service: its discovery entry and one hook call, end to end.
 
 A call runs the stages in the data-flow order: gather the patient's resources
-(prefetch or FHIR callbacks), build the record, evaluate each configured trial, turn
-the results into cards. Each stage raises its own typed error; this module only
-orders them and logs the call's safe facts (hookInstance, counts, timings, outcome).
+(prefetch or FHIR callbacks), build the record, evaluate every configured trial on
+facts extracted once (`cds.pipeline.evaluate_trials`), turn the results into cards (at
+most one per trial, ranked and capped: `cds.cards.ranked_cards`). Each stage raises its
+own typed error; this module only orders them and logs the call's safe facts
+(hookInstance, counts, timings, outcome).
 """
 
 from __future__ import annotations
@@ -16,11 +18,11 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from cds.cards import CardOptions, build_cards, card_trial_ids, prepare_referrals
+from cds.cards import CardOptions, build_cards, card_trial_ids, prepare_referrals, ranked_cards
 from cds.errors import PrefetchUnavailableError, TrialCdsError
 from cds.feedback.store import FeedbackStore
 from cds.http.models import HookRequest
-from cds.pipeline import evaluate_trial
+from cds.pipeline import evaluate_trials
 from cds.record.prefetch import CallbackPolicy, FhirAccess, gather
 from cds.record.templates import PrefetchTemplate, templates_for
 from cds.trials.schema import Trial
@@ -111,8 +113,8 @@ class TrialEligibilityService:
             record, callbacks = self._record(hook_request)
             fields.update(callbacks=callbacks, gather_ms=_elapsed_ms(start))
             evaluated = time.perf_counter()
-            results = [(trial, evaluate_trial(record, trial, as_of).to_json()) for trial in self.trials]
-            cards = build_cards(results, as_of, self.card_options)
+            results = [(result.trial, result.to_json()) for result in evaluate_trials(record, self.trials, as_of)]
+            cards = ranked_cards(build_cards(results, as_of, self.card_options), self.trials, self.card_options.max_cards)
             fields.update(evaluate_ms=_elapsed_ms(evaluated), trials=len(results), cards=len(cards))
         except TrialCdsError as error:
             fields.update(outcome=error.code, total_ms=_elapsed_ms(start))

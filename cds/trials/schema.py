@@ -6,11 +6,23 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from cds.engine.kinds.manual import manual as manual_kind
 from cds.engine.tree import Node, leaves
+from fhir_mappings.codes import SYSTEM_BY_ALIAS
 from fhir_mappings.labs import codes_of
+
+# FHIR R4 ResearchStudy.status (http://hl7.org/fhir/research-study-status).
+StudyStatus = Literal[
+    "active", "administratively-completed", "approved", "closed-to-accrual",
+    "closed-to-accrual-and-intervention", "completed", "disapproved", "in-review",
+    "temporarily-closed-to-accrual", "temporarily-closed-to-accrual-and-intervention", "withdrawn",
+]
+# FHIR R4 ResearchStudy.phase (http://terminology.hl7.org/CodeSystem/research-study-phase).
+StudyPhase = Literal[
+    "n-a", "early-phase-1", "phase-1", "phase-1-phase-2", "phase-2", "phase-2-phase-3", "phase-3", "phase-4",
+]
 
 
 class LocalCode(BaseModel):
@@ -20,6 +32,37 @@ class LocalCode(BaseModel):
     system: str
     code: str
     display: str = ""
+
+
+class StudyCondition(BaseModel):
+    """A condition the trial studies, as one code with where it comes from."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    system: str  # a code-system alias of the value-set files: snomed, icd10cm, ...
+    code: str
+    display: str
+    source: str
+
+    @field_validator("system")
+    @classmethod
+    def _known_system(cls, alias: str) -> str:
+        if alias not in SYSTEM_BY_ALIAS:
+            raise ValueError(f"unknown code system {alias!r} (known: {', '.join(SYSTEM_BY_ALIAS)})")
+        return alias
+
+
+class StudyFacts(BaseModel):
+    """Registry facts about the trial that no criterion needs but its FHIR export carries
+    (`trialcds export`). Every field is optional: what is not known stays out."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    status: StudyStatus | None = None
+    phase: StudyPhase | None = None
+    # Participants the registry gives (planned or enrolled, as it says).
+    enrollment: int | None = Field(default=None, gt=0)
+    conditions: tuple[StudyCondition, ...] = ()
+    # Where these facts come from (a registry page, the criteria page's header).
+    source: str = ""
 
 
 class CriterionFile(BaseModel):
@@ -48,6 +91,7 @@ class TrialFile(BaseModel):
     sponsor: str
     url: str
     eligibility_text: str
+    study: StudyFacts = StudyFacts()
     local_analytes: dict[str, list[LocalCode]] = Field(default_factory=dict)
     criteria: list[CriterionFile]
 
@@ -62,6 +106,7 @@ class Criterion:
     statement: str
     source: str
     logic: Node
+    choices: tuple[str, ...] = ()
 
     @cached_property
     def manual(self) -> bool:
@@ -81,6 +126,8 @@ class Trial:
     url: str
     local_analytes: dict[str, tuple[tuple[str, str], ...]]
     criteria: tuple[Criterion, ...]
+    eligibility_text: str = ""
+    study: StudyFacts = StudyFacts()
 
     @property
     def observation_codes(self) -> frozenset[tuple[str, str]]:

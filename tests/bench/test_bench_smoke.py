@@ -12,7 +12,7 @@ import pytest
 from fhir.resources.R4B import get_fhir_model_class
 
 from bench.generate import generate_patient, prefetch_for
-from cds.pipeline import evaluate_trial
+from cds.pipeline import evaluate_trials
 from cds.record.templates import load_templates
 from cds.trials.loader import load_trials
 from fhir_mappings.record import PatientRecord
@@ -46,22 +46,24 @@ def test_generation_is_deterministic() -> None:
 
 
 def test_full_prefetch_carries_every_resource_the_criteria_read(patient: list[dict]) -> None:
-    """The published templates ask for the Observations the criteria read; the full prefetch
-    carries exactly those, and evaluates as the whole record does."""
-    (trial,) = load_trials().values()
-    templates = load_templates(trial.observation_codes)
+    """The published templates ask for the Observations the configured trials' criteria read;
+    the full prefetch carries exactly those, and evaluates as the whole record does."""
+    trials = load_trials()
+    read_codes_of_all = frozenset().union(*(t.observation_codes for t in trials.values()))
+    templates = load_templates(read_codes_of_all)
     prefetch = prefetch_for(templates, patient)
     carried = [prefetch["patient"]] + [
         entry["resource"] for value in prefetch.values() if value["resourceType"] == "Bundle" for entry in value["entry"]
     ]
-    read_codes = {f"{system}|{code}" for system, code in trial.observation_codes}
+    read_codes = {f"{system}|{code}" for system, code in read_codes_of_all}
     observations = [r for r in patient if r["resourceType"] == "Observation"]
     wanted = [r for r in observations if any(f"{c['system']}|{c['code']}" in read_codes for c in r["code"]["coding"])]
     assert 0 < len(wanted) < len(observations)
     expected = [r for r in patient if r["resourceType"] != "Observation"] + wanted
     assert {(r["resourceType"], r["id"]) for r in carried} == {(r["resourceType"], r["id"]) for r in expected}
-    whole = evaluate_trial(PatientRecord.from_resources(patient), trial, AS_OF).to_json()
-    assert evaluate_trial(PatientRecord.from_resources(carried), trial, AS_OF).to_json() == whole
+    every = [trials[key] for key in sorted(trials)]
+    whole = [r.to_json() for r in evaluate_trials(PatientRecord.from_resources(patient), every, AS_OF)]
+    assert [r.to_json() for r in evaluate_trials(PatientRecord.from_resources(carried), every, AS_OF)] == whole
 
 
 def test_templates_without_a_code_filter_carry_every_resource(patient: list[dict]) -> None:
@@ -73,8 +75,8 @@ def test_templates_without_a_code_filter_carry_every_resource(patient: list[dict
 
 
 def test_the_generated_patient_evaluates_with_her_sle_and_labs_decided(patient: list[dict]) -> None:
-    (trial,) = load_trials().values()
-    result = evaluate_trial(PatientRecord.from_resources(patient), trial, AS_OF).to_json()
+    trial = load_trials()["nct05247203"]
+    result = evaluate_trials(PatientRecord.from_resources(patient), [trial], AS_OF)[0].to_json()
     status = {c["id"]: c["status"] for c in result["criteria"]}
     assert status["I2"] == "met"
     assert status["I3"] == "met"

@@ -128,7 +128,7 @@ def test_an_unexpected_fault_is_a_json_500_without_details(client, hook_request,
     def broken(*_args):
         raise RuntimeError("value 7.0 g/dL for demo-eligible")
 
-    monkeypatch.setattr("cds.http.service.evaluate_trial", broken)
+    monkeypatch.setattr("cds.http.service.evaluate_trials", broken)
     response = client.post(SERVICE_URL, json=hook_request())
     assert response.status_code == 500
     assert response.json["issue"][0]["diagnostics"] == "internal error"

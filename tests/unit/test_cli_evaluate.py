@@ -53,7 +53,7 @@ def patient_file(tmp_path: Path) -> Path:
 
 
 def test_json_output_has_exactly_the_documented_shape(patient_file: Path) -> None:
-    result = _run(str(patient_file), "--as-of", AS_OF.isoformat(), "--format", "json")
+    result = _run(str(patient_file), "--trial", "nct05247203", "--as-of", AS_OF.isoformat(), "--format", "json")
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     assert set(payload) == TOP_KEYS
@@ -80,7 +80,7 @@ def test_trial_option_accepts_the_trial_id(patient_file: Path) -> None:
 
 
 def test_text_output_is_a_checklist(patient_file: Path) -> None:
-    result = _run(str(patient_file), "--as-of", "2026-11-25")
+    result = _run(str(patient_file), "--trial", "nct05247203", "--as-of", "2026-11-25")
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert "ineligible" in lines[0] and "NCT05247203" in lines[0]
@@ -96,11 +96,11 @@ def test_unidentified_medications_are_listed_in_json_and_text(tmp_path: Path) ->
                          "display": "ZORBEXIL 10 MG TAB"}]}
     path = _write(tmp_path, bundle(patient(), medication_request(local, days_before(40), id="mr-z"),
                                    medication_request(medication("5521", "hydroxychloroquine"), days_before(40))))
-    payload = json.loads(_run(str(path), "--as-of", "2026-11-25", "--format", "json").stdout)
+    payload = json.loads(_run(str(path), "--trial", "nct05247203", "--as-of", "2026-11-25", "--format", "json").stdout)
     (listed,) = payload["unidentified_medications"]
     assert set(listed) == UNIDENTIFIED_KEYS
     assert listed["reference"] == "MedicationRequest/mr-z"
-    text = _run(str(path), "--as-of", "2026-11-25").stdout.splitlines()
+    text = _run(str(path), "--trial", "nct05247203", "--as-of", "2026-11-25").stdout.splitlines()
     heading = text.index("unidentified medications (no drug criterion matches them; check them):")
     assert text[heading + 1:] == [
         "          - MedicationRequest/mr-z urn:oid:1.2.840.114350.1.13.0.1.7.2.698288|99123 ZORBEXIL 10 MG TAB"
@@ -175,7 +175,7 @@ def test_resource_the_engine_cannot_interpret_does_not_abort(tmp_path: Path) -> 
                 "effectivePeriod": {"start": "2026-01-01"},
                 "dosage": [{"doseAndRate": [{"doseQuantity": {"value": "lots"}}], "timing": {"repeat": {"frequency": "x"}}}]}
     path = _write(tmp_path, bundle(patient(), odd, bad_dose))
-    result = _run(str(path), "--as-of", "2026-11-25", "--format", "json")
+    result = _run(str(path), "--trial", "nct05247203", "--as-of", "2026-11-25", "--format", "json")
     assert result.exit_code == 0, result.stderr
     payload = json.loads(result.stdout)
     statuses = {c["id"]: c["status"] for c in payload["criteria"]}

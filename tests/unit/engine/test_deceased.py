@@ -87,7 +87,7 @@ def _write(tmp_path: Path, resources: list[dict[str, Any]]) -> Path:
 
 def test_cli_text_says_deceased_on_its_first_line(tmp_path: Path) -> None:
     path = _write(tmp_path, _candidate(deceasedDateTime="2020-02-03T10:00:00Z"))
-    run = CliRunner().invoke(main, ["evaluate", str(path), "--as-of", "2026-11-25"])
+    run = CliRunner().invoke(main, ["evaluate", str(path), "--trial", "nct05247203", "--as-of", "2026-11-25"])
     assert run.exit_code == 0, run.stderr
     first, *rest = run.stdout.splitlines()
     assert first.startswith("NCT05247203 (telitacicept, SLE): ineligible for Patient/p1 as of 2026-11-25")
@@ -97,6 +97,6 @@ def test_cli_text_says_deceased_on_its_first_line(tmp_path: Path) -> None:
 
 def test_cli_json_carries_the_reason(tmp_path: Path) -> None:
     path = _write(tmp_path, _candidate(deceasedBoolean=True))
-    run = CliRunner().invoke(main, ["evaluate", str(path), "--as-of", "2026-11-25", "--format", "json"])
+    run = CliRunner().invoke(main, ["evaluate", str(path), "--trial", "nct05247203", "--as-of", "2026-11-25", "--format", "json"])
     payload = json.loads(run.stdout)
     assert (payload["decision"], payload["eligible_from"], payload["not_candidate_reason"]) == ("ineligible", None, "deceased")

@@ -181,7 +181,7 @@ def test_cli_evaluates_a_decompressed_bundle(external_data: Path, tmp_path: Path
         run = CliRunner().invoke(main, ["evaluate", str(target), "--as-of", AS_OF, "--format", output])
         assert run.exit_code == 0, run.stderr
         assert run.stderr == ""
-    payload = json.loads(CliRunner().invoke(main, ["evaluate", str(target), "--as-of", AS_OF, "--format", "json"]).stdout)
+    payload = json.loads(CliRunner().invoke(main, ["evaluate", str(target), "--trial", "nct05247203", "--as-of", AS_OF, "--format", "json"]).stdout)
     assert payload == _evaluate(external_data / relative)
 
 
@@ -198,11 +198,11 @@ def test_readme_evaluate_example_is_the_real_output(external_data: Path, tmp_pat
     """README's `trialcds evaluate` example (María Elena Méndez, deceased) is what the CLI
     prints: each shown line is the start of the real line (long lines are cut there)."""
     readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
-    command = "$ .venv/bin/trialcds evaluate /tmp/p.json --as-of 2026-11-25\n"
+    command = "$ .venv/bin/trialcds evaluate /tmp/p.json --trial nct05247203 --as-of 2026-11-25\n"
     shown = readme[readme.index(command) + len(command):].split("\n...\n", 1)[0].splitlines()
     target = tmp_path / "p.json"
     target.write_bytes(gzip.decompress((external_data / LUPUS_FOLDER / "Maria_Elena_Mendez_5334b0c8.json.gz").read_bytes()))
-    run = CliRunner().invoke(main, ["evaluate", str(target), "--as-of", AS_OF])
+    run = CliRunner().invoke(main, ["evaluate", str(target), "--trial", "nct05247203", "--as-of", AS_OF])
     printed = run.stdout.splitlines()
     assert printed[0] == shown[0]  # the first line in full: it says the patient is deceased
     assert "deceased" in shown[0]

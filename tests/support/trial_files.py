@@ -1,0 +1,28 @@
+"""Trial files as a site writes them: the shipped NCT05247203 file, copied with edits.
+
+Edits are exact text replacements of lines as they stand in the shipped file, so a test
+shows the very change an author would make (and fails loudly if the file changes under it).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cds.trials.loader import TRIALS_DIR
+
+SHIPPED = TRIALS_DIR / "nct05247203.yaml"
+
+
+def trial_file_variant(folder: Path, *edits: tuple[str, str], name: str = "variant.yaml") -> Path:
+    """Copy the shipped trial file into `folder` with each (old, new) text replaced once.
+
+    :raise AssertionError: an `old` text is not in the file exactly once.
+    """
+    text = SHIPPED.read_text(encoding="utf-8")
+    for old, new in edits:
+        assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times in {SHIPPED.name}"
+        text = text.replace(old, new)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
