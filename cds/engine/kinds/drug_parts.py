@@ -26,7 +26,7 @@ MEDICATION_TYPES = (*MEDICATION_RECORD_TYPES, "Medication")
 
 def _known_group(name: str) -> str:
     if name not in drug_catalog().group_names:
-        raise ValueError(f"unknown drug group {name!r} (not a group of fhir_mappings/valuesets/medications.yaml)")
+        raise ValueError(f"unknown drug group {name!r}")
     return name
 
 
