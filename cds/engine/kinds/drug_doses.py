@@ -118,13 +118,12 @@ class _Stability:
         return day.key
 
     def changed(self) -> bool:
-        """Whether two days surely have different doses."""
-        lows = [_rounded(self.bounds(d)[0]) for d in self.days.values()]
-        highs = [_rounded(self.bounds(d)[1]) for d in self.days.values()]
-        if max(lows) > min(highs):
-            return True
-        none = any(d.exact and d.low == ZERO for d in self.days.values())
-        return none and any(d.positive for d in self.days.values())
+        """Whether two days have different known doses (G5), compared after rounding."""
+        return len({_rounded(self.bounds(d)[0]) for d in self.days.values() if d.exact}) > 1
+
+    def started_late(self, today: DayDose) -> bool:
+        """Whether the drug, surely taken on D, was surely not taken on a day of the window."""
+        return today.positive and any(d.exact and d.low == ZERO for d in self.days.values())
 
     def stable(self) -> bool:
         """Whether every day surely has the same dose."""
@@ -169,7 +168,7 @@ def stable_dose(params: StableDoseParams, ctx: EvaluationContext) -> Outcome:
     threshold = None if params.comparator is None or params.value is None else _Threshold(params.comparator, params.value)
     rule = "" if threshold is None or params.value is None else f" {params.comparator} {fmt(params.value)} {params.unit}"
     unacceptable = [d for d, v in table.days.items() if threshold is not None and threshold.fails(*reading.bounds(v))]
-    changed = reading.changed()
+    changed = reading.changed() or (params.only_when_ongoing and reading.started_late(today))
     if unacceptable or changed:
         outcome = _not_stable(params, reading, threshold, ctx.as_of, window, unacceptable, span, evidence)
     elif reading.stable():
@@ -221,11 +220,12 @@ def _stable(
         if threshold is None or threshold.holds(low, high):
             return Outcome(Tri.MET, f"{params.label} stable over {span}: {dose}", evidence)
         return Outcome(Tri.NOT_MET, f"{params.label} stable over {span} at {dose}, not{rule}", evidence)
-    if threshold is None or threshold.holds(low, high):
-        return Outcome(Tri.MET, f"{params.label} stable over {span} (one record; dose not computed)", evidence)
+    problems = _problems(table, [today])
+    if threshold is None:
+        return Outcome(Tri.MET, f"{params.label} stable over {span} (one record throughout; its dose is not computed: {problems})", evidence)
     if threshold.fails(low, high):
         return Outcome(Tri.NOT_MET, f"{params.label} stable over {span}, not{rule}", evidence)
-    reason = f"{params.label} stable over {span}, but whether it is{rule} is unknown: {_problems(table, [today])}"
+    reason = f"{params.label} stable over {span}, but its dose is not known, so whether it is{rule} is unknown: {problems}"
     return Outcome(Tri.UNKNOWN, reason, evidence)
 
 
@@ -305,10 +305,10 @@ def _per_weight(
         clears_on = None if ongoing else window.clears_on(last)
         reason = f"{params.label} {fmt(per_kg[day][0])} mg/kg/day on {day} ({fmt(dosed[day].low)} mg/day, {basis}) is {rule}"
         return Outcome(Tri.MET, reason, evidence, clears_on)
-    if all(threshold.fails(*bounds) for bounds in per_kg.values()):
+    if all(dosed[d].exact and threshold.fails(*bounds) for d, bounds in per_kg.items()):
         highest = max(per_kg.items(), key=lambda item: item[1][1])
         reason = f"{params.label} at most {fmt(highest[1][1])} mg/kg/day in {span} ({basis}), not {rule}"
         return Outcome(Tri.NOT_MET, reason, evidence)
-    open_days = [dosed[d] for d, bounds in per_kg.items() if not threshold.fails(*bounds)]
+    open_days = [dosed[d] for d, bounds in per_kg.items() if not (dosed[d].exact and threshold.fails(*bounds))]
     return Outcome(Tri.UNKNOWN, f"{params.label} per kg in {span} ({basis}) cannot be told: {_problems(table, open_days)}", evidence)
 

@@ -94,6 +94,12 @@ def _timing(exposure: Exposure, window: Window | None, as_of: date) -> Tri:
     return overlaps(start, exposure.end_span, window.first_day(as_of), as_of)
 
 
+def _named(exposure: Exposure) -> str:
+    """A record in a reason: its ingredient, reference and start."""
+    start = "undated" if exposure.start is None else f"from {day_text(exposure.start, exposure.start_latest)}"
+    return f"{exposure.ingredient} ({exposure.reference}, {start})"
+
+
 def _open_reasons(params: DrugExposureParams, items: list[tuple[Exposure, str]], within: str) -> str:
     """Why the part stays open, one clause per kind of doubt (tier, route, dates)."""
     tier = [e for e, why in items if why == "tier"]
@@ -102,10 +108,9 @@ def _open_reasons(params: DrugExposureParams, items: list[tuple[Exposure, str]],
     undated = [e for e, why in items if why == "undated"]
     clauses = []
     if tier:
-        shown = ", ".join(dict.fromkeys(f"{e.ingredient} ({e.reference}, from {day_text(e.start, e.start_latest)})" for e in tier))
-        clauses.append(f"{shown} on record {within}: {params.unknown_reason}")
+        clauses.append(f"{', '.join(dict.fromkeys(_named(e) for e in tier))}: {params.unknown_reason}")
     for exposure, why in route:
-        clauses.append(f"{exposure.ingredient} ({exposure.reference}) {within}: {why}")
+        clauses.append(f"{_named(exposure)}: {why}")
     if partial:
         clauses.append(f"{params.label} recorded with a partial date that may fall {within}")
     elif undated:
@@ -145,17 +150,16 @@ def drug_exposure(params: DrugExposureParams, ctx: EvaluationContext) -> Outcome
             open_items.append((exposure, unknown_route_text(exposure, rule)))
         else:
             open_items.append((exposure, "partial" if exposure.start is not None else "undated"))
+    if sure and window is None:
+        starts = [e.start for e in sure if e.start is not None]
+        reason = f"{params.label} on record: {names_of(sure)}" + (f" (from {min(starts)})" if starts else " (undated)")
+        return Outcome(Tri.MET, reason, evidence_of(sure))
     if sure:
         ongoing = any(e.end is None or e.end >= ctx.as_of for e in possible)
         last = None if ongoing else max(e.end for e in possible if e.end is not None)
         when = "ongoing" if last is None else f"last exposure {last}"
-        clears_on = None if last is None or window is None else window.clears_on(last)
-        if window is None:
-            first = min(e.start for e in sure if e.start is not None) if any(e.start for e in sure) else None
-            reason = f"{params.label} on record: {names_of(sure)}" + (f" (from {first})" if first else " (undated)")
-        else:
-            reason = f"{params.label} {within} ({when})"
-        return Outcome(Tri.MET, reason, evidence_of(sure), clears_on)
+        clears_on = None if last is None else window.clears_on(last)
+        return Outcome(Tri.MET, f"{params.label} {within} ({when})", evidence_of(sure), clears_on)
     if open_items:
         return Outcome(Tri.UNKNOWN, _open_reasons(params, open_items, within), evidence_of(e for e, _ in open_items))
     if params.when_no_records == "unknown" and ctx.facts.medication_records == 0:
