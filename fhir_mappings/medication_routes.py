@@ -140,24 +140,24 @@ def _from_route(routes: tuple[tuple[tuple[Coding, ...], str], ...], tables: Rout
             return RouteReading(UNKNOWN, f"route codes of different classes ({shown})")
         return RouteReading(classes.pop(), f"route {shown}")
     words = [hit for codings, text in routes for piece in (text, *(c.display for c in codings)) if piece for hit in tables.route_words.classes_in(piece)]
-    route_class = _one_class(words)
-    if route_class is None:
-        return None
-    shown = ", ".join(dict.fromkeys(f"'{w}'" for _, w in words))
-    if route_class == UNKNOWN:
-        return RouteReading(UNKNOWN, f"route words of different classes ({shown})")
-    return RouteReading(route_class, f"route {shown}")
+    return _from_words(words, "route", from_form=False)
 
 
 def _from_form(text: str, tables: RouteTables, what: str) -> RouteReading | None:
-    words = tables.form_words.classes_in(text)
+    return _from_words(tables.form_words.classes_in(text), what, from_form=True)
+
+
+def _from_words(words: list[tuple[RouteClass, str]], what: str, from_form: bool) -> RouteReading | None:
+    """The class the words found name, saying which words (None: no words of any class)."""
     route_class = _one_class(words)
     if route_class is None:
         return None
     shown = ", ".join(dict.fromkeys(f"'{w}'" for _, w in words))
     if route_class == UNKNOWN:
         return RouteReading(UNKNOWN, f"{what} words of different classes ({shown})")
-    qualifier = " (injectable, no route code: counted as IV)" if route_class == "iv" else " (no route code)"
+    qualifier = ""
+    if from_form:
+        qualifier = " (injectable, no route code: counted as IV)" if route_class == "iv" else " (no route code)"
     return RouteReading(route_class, f"{what} {shown}{qualifier}")
 
 
