@@ -22,7 +22,7 @@ from cds.engine.daily_doses import UNBOUNDED, ZERO, DayDose, DoseTable, dose_tab
 from cds.engine.kinds.drug_parts import MEDICATION_TYPES, DoseParams, evidence_of
 from cds.engine.kinds.labs import COMPARE, Comparator, agreed, fmt, recent
 from cds.engine.kinds.labs import evidence_of as lab_evidence
-from cds.engine.kinds.params import AnalyteName, WindowParams
+from cds.engine.kinds.params import WindowParams
 from cds.engine.kinds.registry import kind
 from cds.engine.logic import Tri
 from cds.engine.outcome import Evidence, Outcome
@@ -240,7 +240,7 @@ class DosePerWeightParams(DoseParams, WindowParams):
     comparator: Comparator
     value: Decimal = Field(gt=0)
     unit: Literal["mg/kg/d"] = "mg/kg/d"
-    weight_analyte: AnalyteName = "body_weight"
+    weight_analyte: str = "body_weight"  # checked by the loader, as every `*_analyte`
     weight_lookback_days: int = Field(default=365, ge=0)
 
     @model_validator(mode="after")

@@ -1,36 +1,16 @@
-"""Parameter types shared by the evaluator kinds: names checked at start-up, and windows.
+"""Parameters shared by the evaluator kinds: the look-back window (portfolio G1).
 
-A trial file that names a value set or an analyte the data files do not define is
-rejected when it is loaded (pydantic validation, so the loader's message names the
-criterion and the key), never on a patient's request.
+Names of value sets, drug groups and analytes are checked at start-up by the loader,
+through the parameter naming convention (`cds.trials.parameters`): a parameter holding
+them is named `valuesets`, `analyte(s)` … or ends in `_valuesets`, `_analyte(s)` ….
 """
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from pydantic import AfterValidator, ValidationInfo, model_validator
+from pydantic import model_validator
 
 from cds.engine.kinds.registry import Params
 from cds.engine.windows import Window, WindowUnit
-from fhir_mappings.labs import analytes
-from fhir_mappings.terminology import valueset
-
-
-def _known_valueset(name: str) -> str:
-    valueset(name)  # raises ValueSetError (a ValueError) naming it
-    return name
-
-
-def _known_analyte(name: str, info: ValidationInfo) -> str:
-    local = (info.context or {}).get("local_analytes", frozenset())
-    if name not in analytes() and name not in local:
-        raise ValueError(f"unknown analyte {name!r} (neither in labs.yaml nor among the trial's local_analytes)")
-    return name
-
-
-ValueSetName = Annotated[str, AfterValidator(_known_valueset)]
-AnalyteName = Annotated[str, AfterValidator(_known_analyte)]
 
 
 class WindowParams(Params):

@@ -26,6 +26,8 @@ from fhir_builders import (
 )
 from kind_trials import one_criterion, result
 
+from cds.trials.loader import TrialDefinitionError
+
 ORAL = ("26643006", "Oral route")
 IV = ("47625008", "Intravenous route")
 PREDNISONE_5 = medication("312617", display="predniSONE 5 MG Oral Tablet")  # Synthea SCD
@@ -292,3 +294,38 @@ def test_a_taper_prescribed_over_an_open_order(tmp_path: Path, logic: str, statu
 def test_a_course_of_unknown_route_class(tmp_path: Path, logic: str, status: str) -> None:
     trial = one_criterion(tmp_path, "steroid_course", logic)
     assert result(trial, order(medication("8640", display="prednisone"), 40, dose=dosage(120)))["status"] == status
+
+
+# --- parameters checked when the file loads ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "logic", "problem"),
+    [
+        ("dose_per_weight", "{groups: [glucocorticoid], label: x, within_days: 28, comparator: '>', value: 0.5, weight_analyte: weight}",
+         "unknown analyte 'weight'"),
+        ("dose_per_weight", "{groups: [glucocorticoid], label: x, comparator: '>', value: 0.5}", "needs a window"),
+        ("stable_dose", "{groups: [methotrexate], label: x, within_days: 28, comparator: '<='}", "comparator and value together"),
+        ("stable_dose", "{groups: [methotrexate], label: x, within_days: 28, unit: mg/month}", "logic.stable_dose.unit"),
+        ("steroid_course", "{group: glucocorticoid, label: x, min_mg_per_day: 100, min_days: 14, within_days: 90, same_ingredient: sum}",
+         "logic.steroid_course.same_ingredient"),
+    ],
+)
+def test_bad_dose_parameters_stop_the_load(tmp_path: Path, kind: str, logic: str, problem: str) -> None:
+    with pytest.raises(TrialDefinitionError) as caught:
+        one_criterion(tmp_path, kind, logic)
+    assert "criterion C1" in str(caught.value)
+    assert problem in str(caught.value)
+
+
+# --- stable_regimen's route restriction ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("route_unknown", "status"), [("counts", "met"), ("unknown", "unknown")])
+def test_a_regimen_drug_of_unknown_route_class(tmp_path: Path, route_unknown: str, status: str) -> None:
+    trial = one_criterion(
+        tmp_path, "stable_regimen",
+        f"{{groups: [systemic_corticosteroid], label: systemic corticosteroid, min_days: 30, route_unknown: {route_unknown}}}",
+        criterion_kind="inclusion",
+    )
+    assert result(trial, order(medication("8640", display="prednisone"), 100, dose=dosage(10)))["status"] == status
