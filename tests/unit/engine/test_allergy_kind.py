@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from fhir_builders import allergy, medication
-from kind_trials import one_criterion, result
+from yaml_probe import probe
 
 G14_HCQ = "{groups: [hcq], label: hydroxychloroquine, clinical_status: active_or_absent}"
 REGENCY = (
@@ -23,7 +23,7 @@ REGENCY = (
 
 @pytest.fixture()
 def g14(tmp_path: Path):
-    return one_criterion(tmp_path, "allergy", G14_HCQ, criterion_kind="inclusion")
+    return probe(tmp_path, "allergy", G14_HCQ, criterion_kind="inclusion")
 
 
 @pytest.mark.parametrize(
@@ -36,7 +36,7 @@ def g14(tmp_path: Path):
     ],
 )
 def test_a_documented_allergy_or_intolerance_counts(g14, record: dict) -> None:
-    assert result(g14, record)["status"] == "met"
+    assert g14(record)["status"] == "met"
 
 
 @pytest.mark.parametrize(
@@ -45,7 +45,7 @@ def test_a_documented_allergy_or_intolerance_counts(g14, record: dict) -> None:
 )
 def test_inactive_resolved_or_refuted_records_do_not_count(g14, clinical_status: str, verification: str) -> None:
     record = allergy(medication("5521", display="hydroxychloroquine"), clinical_status=clinical_status, verification=verification)
-    entry = result(g14, record)
+    entry = g14(record)
     assert entry["status"] == "not_met"
     if verification == "confirmed":
         assert clinical_status in entry["reason"]
@@ -53,23 +53,23 @@ def test_inactive_resolved_or_refuted_records_do_not_count(g14, clinical_status:
 
 def test_an_allergy_history_counts_whatever_its_status(tmp_path: Path) -> None:
     """The default (an allergy *history*, as NCT05247203 E7 reads it)."""
-    trial = one_criterion(tmp_path, "allergy", "{groups: [hcq], label: hydroxychloroquine}")
+    trial = probe(tmp_path, "allergy", "{groups: [hcq], label: hydroxychloroquine}")
     record = allergy(medication("5521", display="hydroxychloroquine"), clinical_status="resolved")
-    assert result(trial, record)["status"] == "met"
+    assert trial(record)["status"] == "met"
 
 
 def test_a_study_therapy_allergy_is_met(tmp_path: Path) -> None:
-    trial = one_criterion(tmp_path, "allergy", REGENCY)
-    assert result(trial, allergy(medication("68149", display="mycophenolate mofetil")))["status"] == "met"
+    trial = probe(tmp_path, "allergy", REGENCY)
+    assert trial(allergy(medication("68149", display="mycophenolate mofetil")))["status"] == "met"
 
 
 def test_a_premedication_allergy_is_unknown_with_the_trials_reason(tmp_path: Path) -> None:
-    trial = one_criterion(tmp_path, "allergy", REGENCY)
-    entry = result(trial, allergy(medication("161", display="Acetaminophen"), type="intolerance"))
+    trial = probe(tmp_path, "allergy", REGENCY)
+    entry = trial(allergy(medication("161", display="Acetaminophen"), type="intolerance"))
     assert entry["status"] == "unknown"
     assert entry["reason"].endswith("a premedication the sponsor may replace: confirm")
 
 
 def test_no_allergy_to_any_tier_is_not_met(tmp_path: Path) -> None:
-    trial = one_criterion(tmp_path, "allergy", REGENCY)
-    assert result(trial, allergy(medication("7980", display="Penicillin G")))["status"] == "not_met"
+    trial = probe(tmp_path, "allergy", REGENCY)
+    assert trial(allergy(medication("7980", display="Penicillin G")))["status"] == "not_met"

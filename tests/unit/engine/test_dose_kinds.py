@@ -24,7 +24,7 @@ from fhir_builders import (
     medication_request,
     observation,
 )
-from kind_trials import one_criterion, result
+from yaml_probe import probe
 
 from cds.trials.loader import TrialDefinitionError
 
@@ -61,69 +61,69 @@ def weight(kg: float = 60, unit: str = "kg", *, days: int = 30, loinc: str = "29
 
 @pytest.fixture()
 def i6(tmp_path: Path):
-    return one_criterion(tmp_path, "stable_dose", I6, criterion_kind="inclusion")
+    return probe(tmp_path, "stable_dose", I6, criterion_kind="inclusion")
 
 
 @pytest.fixture()
 def i7(tmp_path: Path):
-    return one_criterion(tmp_path, "stable_dose", I7, criterion_kind="inclusion")
+    return probe(tmp_path, "stable_dose", I7, criterion_kind="inclusion")
 
 
 @pytest.fixture()
 def e4(tmp_path: Path):
-    return one_criterion(tmp_path, "dose_per_weight", E4)
+    return probe(tmp_path, "dose_per_weight", E4)
 
 
 # --- G5 with a ceiling (I6) ---------------------------------------------------------------------
 
 
 def test_no_glucocorticoid_in_the_window_is_stable_at_zero(i6) -> None:
-    entry = result(i6, order(PREDNISONE_5, 400, end=40, dose=dosage(2, "TAB")))
+    entry = i6(order(PREDNISONE_5, 400, end=40, dose=dosage(2, "TAB")))
     assert entry["status"] == "met"
 
 
 @pytest.mark.parametrize(("tablets", "status"), [(2, "met"), (6, "met"), (7, "not_met")])
 def test_a_stable_dose_meets_only_up_to_the_ceiling(i6, tablets: int, status: str) -> None:
-    entry = result(i6, order(PREDNISONE_5, 100, dose=dosage(tablets, "TAB")))  # 5 mg tablets: 30 mg is 6
+    entry = i6(order(PREDNISONE_5, 100, dose=dosage(tablets, "TAB")))  # 5 mg tablets: 30 mg is 6
     assert entry["status"] == status
     assert entry["clears_on"] is None
 
 
 def test_a_taper_inside_the_window_clears_28_days_after_the_dose_on_d_began(i6) -> None:
-    entry = result(i6, order(PREDNISONE_20, 100, end=11, dose=dosage(2, "TAB")), order(PREDNISONE_20, 10, dose=dosage(1, "TAB")))
+    entry = i6(order(PREDNISONE_20, 100, end=11, dose=dosage(2, "TAB")), order(PREDNISONE_20, 10, dose=dosage(1, "TAB")))
     assert entry["status"] == "not_met"  # 40 mg/day until D − 11: above 30
     assert entry["clears_on"] == (days_before(10) + timedelta(days=28)).isoformat()
 
 
 def test_a_drug_started_inside_the_window_is_a_change_from_zero(i6) -> None:
-    entry = result(i6, order(PREDNISONE_5, 10, dose=dosage(2, "TAB")))
+    entry = i6(order(PREDNISONE_5, 10, dose=dosage(2, "TAB")))
     assert entry["status"] == "not_met"
     assert entry["clears_on"] == (days_before(10) + timedelta(days=28)).isoformat()
 
 
 def test_no_clearing_date_when_the_dose_on_d_is_above_the_ceiling(i6) -> None:
-    entry = result(i6, order(PREDNISONE_20, 10, dose=dosage(2, "TAB")))
+    entry = i6(order(PREDNISONE_20, 10, dose=dosage(2, "TAB")))
     assert entry["status"] == "not_met"
     assert entry["clears_on"] is None
 
 
 def test_a_dose_change_is_a_new_prescription_not_an_addition(i6) -> None:
     """G4: two active orders of one ingredient: the later one gives the dose (10, not 30)."""
-    entry = result(i6, order(PREDNISONE_20, 200, dose=dosage(1, "TAB")), order(PREDNISONE_5, 100, dose=dosage(2, "TAB")))
+    entry = i6(order(PREDNISONE_20, 200, dose=dosage(1, "TAB")), order(PREDNISONE_5, 100, dose=dosage(2, "TAB")))
     assert entry["status"] == "met"
     assert "10 mg/d" in entry["reason"]
 
 
 def test_different_glucocorticoids_add_up_in_prednisone_equivalents(i6) -> None:
     """10 mg prednisone + 4 mg methylprednisolone (× 1.25) = 15 mg/day."""
-    entry = result(i6, order(PREDNISONE_5, 100, dose=dosage(2, "TAB")), order(METHYLPREDNISOLONE_4, 100, dose=dosage(1, "TAB")))
+    entry = i6(order(PREDNISONE_5, 100, dose=dosage(2, "TAB")), order(METHYLPREDNISOLONE_4, 100, dose=dosage(1, "TAB")))
     assert entry["status"] == "met"
     assert "15 mg/d" in entry["reason"]
 
 
 def test_a_local_glucocorticoid_is_ignored(i6) -> None:
     cream = order(medication(text="hydrocortisone 1 % Topical Cream"), 5, dose=dosage(1, "{application}"))
-    assert result(i6, order(PREDNISONE_5, 100, dose=dosage(2, "TAB")), cream)["status"] == "met"
+    assert i6(order(PREDNISONE_5, 100, dose=dosage(2, "TAB")), cream)["status"] == "met"
 
 
 @pytest.mark.parametrize(
@@ -136,13 +136,13 @@ def test_a_local_glucocorticoid_is_ignored(i6) -> None:
     ],
 )
 def test_a_dose_that_cannot_be_known_is_unknown_never_met(i6, drug: dict, dose: dict | None, why: str) -> None:
-    entry = result(i6, order(drug, 100, dose=dose))
+    entry = i6(order(drug, 100, dose=dose))
     assert entry["status"] == "unknown"
     assert why in entry["reason"]
 
 
 def test_an_unknown_day_does_not_hide_a_day_known_above_the_ceiling(i6) -> None:
-    entry = result(i6, order(PREDNISONE_20, 100, end=11, dose=dosage(2, "TAB")), order(PREDNISONE_5, 10))
+    entry = i6(order(PREDNISONE_20, 100, end=11, dose=dosage(2, "TAB")), order(PREDNISONE_5, 10))
     assert entry["status"] == "not_met"
     assert entry["clears_on"] is None  # the dose on D is not known
 
@@ -164,7 +164,7 @@ def test_an_unknown_day_does_not_hide_a_day_known_above_the_ceiling(i6) -> None:
 def test_mass_and_period_units(i6, drug: dict, dose: dict) -> None:
     """US Core MedicationRequest shape: doseQuantity in a UCUM mass unit; the timeOfDay
     shape of the French medication IG's inpatient examples (14641, 14659)."""
-    entry = result(i6, order(drug, 100, dose=dose))
+    entry = i6(order(drug, 100, dose=dose))
     assert entry["status"] == "met"
     assert entry["reason"].endswith(": 10 mg/d")
 
@@ -173,24 +173,24 @@ def test_mass_and_period_units(i6, drug: dict, dose: dict) -> None:
 
 
 def test_not_on_methotrexate_at_d_is_met(i7) -> None:
-    assert result(i7, order(MTX_TABLET, 300, end=30, dose=dosage(6, "TAB", every=(1, "wk"))))["status"] == "met"
+    assert i7(order(MTX_TABLET, 300, end=30, dose=dosage(6, "TAB", every=(1, "wk"))))["status"] == "met"
 
 
 def test_a_stable_weekly_dose_is_met(i7) -> None:
-    entry = result(i7, order(MTX_TABLET, 300, dose=dosage(6, "TAB", every=(1, "wk"))))
+    entry = i7(order(MTX_TABLET, 300, dose=dosage(6, "TAB", every=(1, "wk"))))
     assert entry["status"] == "met"
     assert "15 mg/wk" in entry["reason"]
 
 
 def test_a_weekly_subcutaneous_injection_in_ml(i7) -> None:
     injection = medication(text="methotrexate 25 MG/ML Injectable Solution")
-    entry = result(i7, order(injection, 300, dose=dosage(0.6, "mL", every=(1, "wk"), route=("34206005", "Subcutaneous route"))))
+    entry = i7(order(injection, 300, dose=dosage(0.6, "mL", every=(1, "wk"), route=("34206005", "Subcutaneous route"))))
     assert entry["status"] == "met"
     assert "15 mg/wk" in entry["reason"]
 
 
 def test_methotrexate_started_inside_the_window_is_not_met_until_28_days_after_its_start(i7) -> None:
-    entry = result(i7, order(MTX_TABLET, 10))  # no dosage: the dose is not known, but it started late
+    entry = i7(order(MTX_TABLET, 10))  # no dosage: the dose is not known, but it started late
     assert entry["status"] == "not_met"
     assert entry["clears_on"] == (days_before(10) + timedelta(days=28)).isoformat()
 
@@ -198,17 +198,17 @@ def test_methotrexate_started_inside_the_window_is_not_met_until_28_days_after_i
 def test_a_weekly_dose_change_is_not_met(i7) -> None:
     before = order(MTX_TABLET, 300, end=11, dose=dosage(6, "TAB", every=(1, "wk")))
     after = order(MTX_TABLET, 10, dose=dosage(8, "TAB", every=(1, "wk")))
-    entry = result(i7, before, after)
+    entry = i7(before, after)
     assert entry["status"] == "not_met"
     assert entry["clears_on"] == (days_before(10) + timedelta(days=28)).isoformat()
 
 
 def test_one_record_of_unknown_dose_over_the_whole_window_is_stable(i7) -> None:
-    assert result(i7, order(MTX_TABLET, 300))["status"] == "met"
+    assert i7(order(MTX_TABLET, 300))["status"] == "met"
 
 
 def test_several_records_of_unknown_dose_are_unknown(i7) -> None:
-    entry = result(i7, order(MTX_TABLET, 300, end=11), order(MTX_TABLET, 10 + 1))
+    entry = i7(order(MTX_TABLET, 300, end=11), order(MTX_TABLET, 10 + 1))
     assert entry["status"] == "unknown"
 
 
@@ -218,39 +218,39 @@ def test_several_records_of_unknown_dose_are_unknown(i7) -> None:
 @pytest.mark.parametrize(("tablets", "status"), [(8, "met"), (6, "not_met")])
 def test_more_than_half_a_mg_per_kg_is_met_strictly(e4, tablets: int, status: str) -> None:
     """60 kg: 40 mg/day is 0.67 mg/kg/day (met); 30 mg/day is exactly 0.5 (not_met)."""
-    entry = result(e4, order(PREDNISONE_5, 100, dose=dosage(tablets, "TAB")), weight(60))
+    entry = e4(order(PREDNISONE_5, 100, dose=dosage(tablets, "TAB")), weight(60))
     assert entry["status"] == status
 
 
 @pytest.mark.parametrize(("value", "unit"), [(150, "[lb_av]"), (68039, "g")])
 def test_weights_in_pounds_and_grams_convert(e4, value: float, unit: str) -> None:
     """68.04 kg: 35 mg/day is 0.514 mg/kg/day."""
-    entry = result(e4, order(PREDNISONE_5, 100, dose=dosage(7, "TAB")), weight(value, unit))
+    entry = e4(order(PREDNISONE_5, 100, dose=dosage(7, "TAB")), weight(value, unit))
     assert entry["status"] == "met"
 
 
 def test_the_measured_body_weight_code_counts(e4) -> None:
-    assert result(e4, order(PREDNISONE_5, 100, dose=dosage(8, "TAB")), weight(60, loinc="3141-9"))["status"] == "met"
+    assert e4(order(PREDNISONE_5, 100, dose=dosage(8, "TAB")), weight(60, loinc="3141-9"))["status"] == "met"
 
 
 def test_no_weight_in_the_last_year_is_unknown_for_a_day_with_a_dose(e4) -> None:
-    entry = result(e4, order(PREDNISONE_5, 100, dose=dosage(8, "TAB")), weight(60, days=366))
+    entry = e4(order(PREDNISONE_5, 100, dose=dosage(8, "TAB")), weight(60, days=366))
     assert entry["status"] == "unknown"
     assert "no body weight" in entry["reason"]
 
 
 def test_no_glucocorticoid_needs_no_weight(e4) -> None:
-    assert result(e4, order(PREDNISONE_5, 400, end=29, dose=dosage(8, "TAB")))["status"] == "not_met"
+    assert e4(order(PREDNISONE_5, 400, end=29, dose=dosage(8, "TAB")))["status"] == "not_met"
 
 
 def test_a_day_above_clears_29_days_later(e4) -> None:
-    entry = result(e4, order(PREDNISONE_5, 100, end=10, dose=dosage(8, "TAB")), weight(60))
+    entry = e4(order(PREDNISONE_5, 100, end=10, dose=dosage(8, "TAB")), weight(60))
     assert entry["status"] == "met"
     assert entry["clears_on"] == (days_before(10) + timedelta(days=29)).isoformat()
 
 
 def test_no_clearing_date_while_the_exposure_goes_on_after_d(e4) -> None:
-    entry = result(e4, order(PREDNISONE_5, 100, dose=dosage(8, "TAB")), weight(60))
+    entry = e4(order(PREDNISONE_5, 100, dose=dosage(8, "TAB")), weight(60))
     assert entry["clears_on"] is None
 
 
@@ -258,18 +258,18 @@ def test_administrations_of_one_day_add_up(e4) -> None:
     """Two IV methylprednisolone 20 mg pushes on one day: 40 mg × 1.25 = 50 mg, 0.83 mg/kg."""
     solumedrol = medication(text="methylprednisolone sodium succinate 40 MG Injection")
     given = [medication_administration(solumedrol, days_before(3), dose_mg=20, at=at) for at in ("08:00:00Z", "20:00:00Z")]
-    assert result(e4, *given, weight(60))["status"] == "met"
-    assert result(e4, given[0], weight(60))["status"] == "not_met"  # 25 mg: 0.42 mg/kg
+    assert e4(*given, weight(60))["status"] == "met"
+    assert e4(given[0], weight(60))["status"] == "not_met"  # 25 mg: 0.42 mg/kg
 
 
 def test_a_dose_that_cannot_be_known_leaves_it_unknown(e4) -> None:
-    entry = result(e4, order(medication("8640", display="prednisone"), 100, dose=dosage(10)), weight(60))
+    entry = e4(order(medication("8640", display="prednisone"), 100, dose=dosage(10)), weight(60))
     assert entry["status"] == "unknown"  # route class unknown: the day's dose is unknown (G4)
 
 
 def test_an_iv_pulse_counts(e4) -> None:
     pulse = order(medication("6902", display="methylprednisolone"), 5, end=3, dose=dosage(500, route=IV))
-    entry = result(e4, pulse, weight(60))
+    entry = e4(pulse, weight(60))
     assert entry["status"] == "met"
     assert entry["clears_on"] == (days_before(3) + timedelta(days=29)).isoformat()
     assert AS_OF.isoformat() not in entry["reason"]
@@ -285,15 +285,15 @@ G4_COURSE = f"{{{COURSE}, same_ingredient: latest_start, as_needed: unknown, rou
 def test_a_taper_prescribed_over_an_open_order(tmp_path: Path, logic: str, status: str) -> None:
     """120 mg/day from D − 40, then a 60 mg/day order from D − 30 with the first still open:
     the highest record (ground rules) makes 41 days at 120; the latest start (G4) only 10."""
-    trial = one_criterion(tmp_path, "steroid_course", logic)
+    trial = probe(tmp_path, "steroid_course", logic)
     taper = (order(PREDNISONE_20, 40, dose=dosage(6, "TAB")), order(PREDNISONE_20, 30, dose=dosage(3, "TAB")))
-    assert result(trial, *taper)["status"] == status
+    assert trial(*taper)["status"] == status
 
 
 @pytest.mark.parametrize(("logic", "status"), [(f"{{{COURSE}}}", "met"), (G4_COURSE, "unknown")])
 def test_a_course_of_unknown_route_class(tmp_path: Path, logic: str, status: str) -> None:
-    trial = one_criterion(tmp_path, "steroid_course", logic)
-    assert result(trial, order(medication("8640", display="prednisone"), 40, dose=dosage(120)))["status"] == status
+    trial = probe(tmp_path, "steroid_course", logic)
+    assert trial(order(medication("8640", display="prednisone"), 40, dose=dosage(120)))["status"] == status
 
 
 # --- parameters checked when the file loads ----------------------------------------------------------
@@ -313,7 +313,7 @@ def test_a_course_of_unknown_route_class(tmp_path: Path, logic: str, status: str
 )
 def test_bad_dose_parameters_stop_the_load(tmp_path: Path, kind: str, logic: str, problem: str) -> None:
     with pytest.raises(TrialDefinitionError) as caught:
-        one_criterion(tmp_path, kind, logic)
+        probe(tmp_path, kind, logic)
     assert "criterion C1" in str(caught.value)
     assert problem in str(caught.value)
 
@@ -323,9 +323,9 @@ def test_bad_dose_parameters_stop_the_load(tmp_path: Path, kind: str, logic: str
 
 @pytest.mark.parametrize(("route_unknown", "status"), [("counts", "met"), ("unknown", "unknown")])
 def test_a_regimen_drug_of_unknown_route_class(tmp_path: Path, route_unknown: str, status: str) -> None:
-    trial = one_criterion(
+    trial = probe(
         tmp_path, "stable_regimen",
         f"{{groups: [systemic_corticosteroid], label: systemic corticosteroid, min_days: 30, route_unknown: {route_unknown}}}",
         criterion_kind="inclusion",
     )
-    assert result(trial, order(medication("8640", display="prednisone"), 100, dose=dosage(10)))["status"] == status
+    assert trial(order(medication("8640", display="prednisone"), 100, dose=dosage(10)))["status"] == status

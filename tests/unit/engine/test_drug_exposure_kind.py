@@ -21,7 +21,7 @@ from fhir_builders import (
     medication_request,
     medication_statement,
 )
-from kind_trials import one_criterion, result
+from yaml_probe import probe
 
 from cds.trials.loader import TrialDefinitionError
 
@@ -58,8 +58,8 @@ def test_less_than_9_months_on_a_31st_clears_when_the_window_no_longer_holds_it(
 ) -> None:
     """G1's own example: L = 2025-12-31, "less than 9 months": L + 9 months is 2026-09-30,
     whose window (2025-12-30, 2026-09-30] still holds L, so it clears on 2026-10-01."""
-    trial = one_criterion(tmp_path, "drug_exposure", "{groups: [anti_cd20], label: anti-CD20 therapy, within_months: 9, less_than: true}")
-    entry = result(trial, infusion(RITUXIMAB, date(2025, 12, 31)), as_of=as_of)
+    trial = probe(tmp_path, "drug_exposure", "{groups: [anti_cd20], label: anti-CD20 therapy, within_months: 9, less_than: true}")
+    entry = trial(infusion(RITUXIMAB, date(2025, 12, 31)), as_of=as_of)
     assert entry["status"] == status
     assert entry["clears_on"] == clears_on
 
@@ -77,15 +77,15 @@ def test_the_day_exactly_n_months_before_d_is_outside_a_less_than_window_only(
     tmp_path: Path, less_than: bool, on: date, status: str, clears_on: str | None
 ) -> None:
     flag = "true" if less_than else "false"
-    trial = one_criterion(tmp_path, "drug_exposure", f"{{groups: [anti_cd20], label: anti-CD20 therapy, within_months: 9, less_than: {flag}}}")
-    entry = result(trial, infusion(RITUXIMAB, on))
+    trial = probe(tmp_path, "drug_exposure", f"{{groups: [anti_cd20], label: anti-CD20 therapy, within_months: 9, less_than: {flag}}}")
+    entry = trial(infusion(RITUXIMAB, on))
     assert (entry["status"], entry["clears_on"]) == (status, clears_on)
 
 
 @pytest.mark.parametrize(("days", "status"), [(28, "met"), (29, "not_met")])
 def test_weeks_are_seven_days(tmp_path: Path, days: int, status: str) -> None:
-    trial = one_criterion(tmp_path, "drug_exposure", "{groups: [anti_cd20], label: anti-CD20 therapy, within_weeks: 4}")
-    entry = result(trial, infusion(RITUXIMAB, days_before(days)))
+    trial = probe(tmp_path, "drug_exposure", "{groups: [anti_cd20], label: anti-CD20 therapy, within_weeks: 4}")
+    entry = trial(infusion(RITUXIMAB, days_before(days)))
     assert entry["status"] == status
     if status == "met":
         assert entry["clears_on"] == days_before(days - 29).isoformat()  # L + 28 + 1
@@ -93,20 +93,20 @@ def test_weeks_are_seven_days(tmp_path: Path, days: int, status: str) -> None:
 
 @pytest.mark.parametrize(("on", "status"), [(date(2026, 2, 28), "met"), (date(2026, 2, 27), "not_met")])
 def test_one_month_before_the_31st_is_the_last_day_of_february(tmp_path: Path, on: date, status: str) -> None:
-    trial = one_criterion(tmp_path, "drug_exposure", "{groups: [anti_cd20], label: anti-CD20 therapy, within_months: 1}")
-    assert result(trial, infusion(RITUXIMAB, on), as_of=date(2026, 3, 31))["status"] == status
+    trial = probe(tmp_path, "drug_exposure", "{groups: [anti_cd20], label: anti-CD20 therapy, within_months: 1}")
+    assert trial(infusion(RITUXIMAB, on), as_of=date(2026, 3, 31))["status"] == status
 
 
 def test_records_after_d_are_ignored(tmp_path: Path) -> None:
-    trial = one_criterion(tmp_path, "drug_exposure", "{groups: [anti_cd20], label: anti-CD20 therapy, within_months: 9, less_than: true}")
-    assert result(trial, infusion(RITUXIMAB, days_before(-1)))["status"] == "not_met"
-    ever = one_criterion(tmp_path, "drug_exposure", "{groups: [b_cell], label: B-cell therapy}")
-    assert result(ever, infusion(RITUXIMAB, days_before(-1)))["status"] == "not_met"
+    trial = probe(tmp_path, "drug_exposure", "{groups: [anti_cd20], label: anti-CD20 therapy, within_months: 9, less_than: true}")
+    assert trial(infusion(RITUXIMAB, days_before(-1)))["status"] == "not_met"
+    ever = probe(tmp_path, "drug_exposure", "{groups: [b_cell], label: B-cell therapy}")
+    assert ever(infusion(RITUXIMAB, days_before(-1)))["status"] == "not_met"
 
 
 def test_an_ongoing_exposure_has_no_clearing_date(tmp_path: Path) -> None:
-    trial = one_criterion(tmp_path, "drug_exposure", "{groups: [anti_cd20], label: anti-CD20 therapy, within_months: 9, less_than: true}")
-    entry = result(trial, medication_statement(medication("1876366", display="ocrelizumab"), days_before(400)))
+    trial = probe(tmp_path, "drug_exposure", "{groups: [anti_cd20], label: anti-CD20 therapy, within_months: 9, less_than: true}")
+    entry = trial(medication_statement(medication("1876366", display="ocrelizumab"), days_before(400)))
     assert entry["status"] == "met"
     assert entry["clears_on"] is None
 
@@ -115,8 +115,8 @@ def test_an_ongoing_exposure_has_no_clearing_date(tmp_path: Path) -> None:
 
 
 def test_an_exposure_however_old_is_ever_and_never_clears(tmp_path: Path) -> None:
-    trial = one_criterion(tmp_path, "drug_exposure", "{groups: [b_cell], label: B-cell targeted therapy}")
-    entry = result(trial, infusion(RITUXIMAB, "1998-04-02T10:00:00Z"))
+    trial = probe(tmp_path, "drug_exposure", "{groups: [b_cell], label: B-cell targeted therapy}")
+    entry = trial(infusion(RITUXIMAB, "1998-04-02T10:00:00Z"))
     assert entry["status"] == "met"
     assert entry["clears_on"] is None
     assert "rituximab" in entry["reason"]
@@ -124,15 +124,15 @@ def test_an_exposure_however_old_is_ever_and_never_clears(tmp_path: Path) -> Non
 
 def test_an_undated_record_counts_as_ever(tmp_path: Path) -> None:
     """A MedicationStatement with no effective[x], as patient-reported lists send it."""
-    trial = one_criterion(tmp_path, "drug_exposure", "{groups: [b_cell], label: B-cell targeted therapy}")
+    trial = probe(tmp_path, "drug_exposure", "{groups: [b_cell], label: B-cell targeted therapy}")
     statement = medication_statement(RITUXIMAB, "2020-01-01", status="completed")
     del statement["effectivePeriod"]
-    assert result(trial, statement)["status"] == "met"
+    assert trial(statement)["status"] == "met"
 
 
 def test_a_partial_date_that_may_be_after_d_is_unknown_for_ever(tmp_path: Path) -> None:
-    trial = one_criterion(tmp_path, "drug_exposure", "{groups: [b_cell], label: B-cell targeted therapy}")
-    assert result(trial, medication_statement(RITUXIMAB, "2026-11", status="completed"))["status"] == "unknown"
+    trial = probe(tmp_path, "drug_exposure", "{groups: [b_cell], label: B-cell targeted therapy}")
+    assert trial(medication_statement(RITUXIMAB, "2026-11", status="completed"))["status"] == "unknown"
 
 
 # --- G3 route restrictions --------------------------------------------------------------------
@@ -142,8 +142,8 @@ IV_CYCLOPHOSPHAMIDE = "{groups: [cyclophosphamide], label: IV cyclophosphamide, 
 
 def test_an_injectable_form_with_no_route_code_counts_as_iv(tmp_path: Path) -> None:
     """Synthea writes cyclophosphamide as SCD 1734919 'Cyclophosphamide 1000 MG Injection'."""
-    trial = one_criterion(tmp_path, "drug_exposure", IV_CYCLOPHOSPHAMIDE)
-    entry = result(trial, medication_request(CYCLOPHOSPHAMIDE_INJECTION, days_before(100), status="completed"))
+    trial = probe(tmp_path, "drug_exposure", IV_CYCLOPHOSPHAMIDE)
+    entry = trial(medication_request(CYCLOPHOSPHAMIDE_INJECTION, days_before(100), status="completed"))
     assert entry["status"] == "met"
     assert entry["clears_on"] == days_before(100 - 181).isoformat()
 
@@ -157,31 +157,31 @@ def test_an_injectable_form_with_no_route_code_counts_as_iv(tmp_path: Path) -> N
     ],
 )
 def test_im_or_oral_cyclophosphamide_is_not_iv(tmp_path: Path, drug: dict, route: tuple[str, str] | None) -> None:
-    trial = one_criterion(tmp_path, "drug_exposure", IV_CYCLOPHOSPHAMIDE)
+    trial = probe(tmp_path, "drug_exposure", IV_CYCLOPHOSPHAMIDE)
     order = medication_request(drug, days_before(30), status="completed", dose=dosage(100, route=route))
-    assert result(trial, order)["status"] == "not_met"
+    assert trial(order)["status"] == "not_met"
 
 
 def test_a_record_of_unknown_route_class_is_unknown_never_met(tmp_path: Path) -> None:
-    trial = one_criterion(tmp_path, "drug_exposure", IV_CYCLOPHOSPHAMIDE)
-    entry = result(trial, medication_request(CYCLOPHOSPHAMIDE, days_before(30), status="completed"))
+    trial = probe(tmp_path, "drug_exposure", IV_CYCLOPHOSPHAMIDE)
+    entry = trial(medication_request(CYCLOPHOSPHAMIDE, days_before(30), status="completed"))
     assert entry["status"] == "unknown"
     assert "route class unknown" in entry["reason"]
     assert "confirm whether it was IV" in entry["reason"]
 
 
 def test_another_record_that_is_iv_makes_it_met(tmp_path: Path) -> None:
-    trial = one_criterion(tmp_path, "drug_exposure", IV_CYCLOPHOSPHAMIDE)
+    trial = probe(tmp_path, "drug_exposure", IV_CYCLOPHOSPHAMIDE)
     unknown = medication_request(CYCLOPHOSPHAMIDE, days_before(30), status="completed")
     iv = medication_request(CYCLOPHOSPHAMIDE, days_before(60), status="completed", dose=dosage(1000, route=IV))
-    assert result(trial, unknown, iv)["status"] == "met"
+    assert trial(unknown, iv)["status"] == "met"
 
 
 def test_route_text_alone_decides_when_there_is_no_route_code(tmp_path: Path) -> None:
     """Epic-style dosageInstruction.route with only text ('IV')."""
-    trial = one_criterion(tmp_path, "drug_exposure", IV_CYCLOPHOSPHAMIDE)
+    trial = probe(tmp_path, "drug_exposure", IV_CYCLOPHOSPHAMIDE)
     order = medication_request(CYCLOPHOSPHAMIDE, days_before(30), status="completed", dose=dosage(1000, route_text="IV"))
-    assert result(trial, order)["status"] == "met"
+    assert trial(order)["status"] == "met"
 
 
 ANTI_INFECTIVE_PARENTERAL = "{groups: [anti_infective], label: parenteral anti-infective, route: parenteral, within_days: 28}"
@@ -199,9 +199,9 @@ ANTI_INFECTIVE_PARENTERAL = "{groups: [anti_infective], label: parenteral anti-i
 )
 def test_parenteral_is_iv_or_other_parenteral(tmp_path: Path, drug: dict, route: tuple[str, str] | None, status: str) -> None:
     """Shaped like the FHIR R4 example medrx0319 (Zosyn, piperacillin/tazobactam, given IV)."""
-    trial = one_criterion(tmp_path, "drug_exposure", ANTI_INFECTIVE_PARENTERAL)
+    trial = probe(tmp_path, "drug_exposure", ANTI_INFECTIVE_PARENTERAL)
     order = medication_request(drug, days_before(10), status="completed", dose=dosage(1, "g", route=route))
-    assert result(trial, order)["status"] == status
+    assert trial(order)["status"] == status
 
 
 CALCINEURIN_OR_CYCLOPHOSPHAMIDE = (
@@ -223,8 +223,8 @@ CALCINEURIN_OR_CYCLOPHOSPHAMIDE = (
     ],
 )
 def test_a_route_restriction_for_some_groups_only(tmp_path: Path, drug: dict, status: str) -> None:
-    trial = one_criterion(tmp_path, "drug_exposure", CALCINEURIN_OR_CYCLOPHOSPHAMIDE)
-    assert result(trial, medication_request(drug, days_before(20), status="completed"))["status"] == status
+    trial = probe(tmp_path, "drug_exposure", CALCINEURIN_OR_CYCLOPHOSPHAMIDE)
+    assert trial(medication_request(drug, days_before(20), status="completed"))["status"] == status
 
 
 # --- G13 tiers ----------------------------------------------------------------------------
@@ -236,34 +236,34 @@ TIERS = (
 
 
 def test_a_tier_c_agent_is_unknown_and_says_why(tmp_path: Path) -> None:
-    trial = one_criterion(tmp_path, "drug_exposure", TIERS)
-    entry = result(trial, medication_request(medication("1357536", display="tofacitinib"), "2024-03-01", status="completed"))
+    trial = probe(tmp_path, "drug_exposure", TIERS)
+    entry = trial(medication_request(medication("1357536", display="tofacitinib"), "2024-03-01", status="completed"))
     assert entry["status"] == "unknown"
     assert "tofacitinib" in entry["reason"]
     assert entry["reason"].endswith("confirm whether the sponsor counts it")
 
 
 def test_a_named_agent_beside_a_tier_c_agent_is_met(tmp_path: Path) -> None:
-    trial = one_criterion(tmp_path, "drug_exposure", TIERS)
+    trial = probe(tmp_path, "drug_exposure", TIERS)
     tofacitinib = medication_request(medication("1357536", display="tofacitinib"), "2024-03-01", status="completed")
-    assert result(trial, tofacitinib, infusion(RITUXIMAB, "2019-05-05T09:00:00Z"))["status"] == "met"
+    assert trial(tofacitinib, infusion(RITUXIMAB, "2019-05-05T09:00:00Z"))["status"] == "met"
 
 
 def test_a_tier_reason_of_the_trials_own_words(tmp_path: Path) -> None:
-    trial = one_criterion(
+    trial = probe(
         tmp_path,
         "drug_exposure",
         "{groups: [b_cell], unknown_groups: [b_lineage_uncertain], label: B cell targeted therapy,"
         " unknown_reason: 'B-lineage-directed; confirm whether the sponsor counts it'}",
     )
-    entry = result(trial, medication_statement(medication("1442981", display="ibrutinib"), "2023-01-10", "2023-06-01", status="completed"))
+    entry = trial(medication_statement(medication("1442981", display="ibrutinib"), "2023-01-10", "2023-06-01", status="completed"))
     assert entry["status"] == "unknown"
     assert "B-lineage-directed" in entry["reason"]
 
 
 def test_no_agent_of_any_tier_is_not_met(tmp_path: Path) -> None:
-    trial = one_criterion(tmp_path, "drug_exposure", TIERS)
-    assert result(trial, medication_request(medication("29046", display="lisinopril"), "2024-03-01"))["status"] == "not_met"
+    trial = probe(tmp_path, "drug_exposure", TIERS)
+    assert trial(medication_request(medication("29046", display="lisinopril"), "2024-03-01"))["status"] == "not_met"
 
 
 # --- "exposure includes D" and G17 --------------------------------------------------------
@@ -273,23 +273,23 @@ HCQ = medication("979092", display="Hydroxychloroquine Sulfate 200 MG Oral Table
 
 
 def test_an_exposure_that_includes_d_is_met(tmp_path: Path) -> None:
-    trial = one_criterion(tmp_path, "drug_exposure", HCQ_AT_D, criterion_kind="inclusion")
-    entry = result(trial, medication_request(HCQ, days_before(200)))
+    trial = probe(tmp_path, "drug_exposure", HCQ_AT_D, criterion_kind="inclusion")
+    entry = trial(medication_request(HCQ, days_before(200)))
     assert entry["status"] == "met"
     assert entry["reason"] == f"hydroxychloroquine on {AS_OF} (ongoing)"
 
 
 def test_no_medication_records_at_all_is_unknown(tmp_path: Path) -> None:
-    trial = one_criterion(tmp_path, "drug_exposure", HCQ_AT_D, criterion_kind="inclusion")
-    entry = result(trial)
+    trial = probe(tmp_path, "drug_exposure", HCQ_AT_D, criterion_kind="inclusion")
+    entry = trial()
     assert entry["status"] == "unknown"
     assert entry["reason"] == "no medication records at all"
 
 
 def test_records_without_the_drug_at_d_are_not_met_naming_the_last_end(tmp_path: Path) -> None:
-    trial = one_criterion(tmp_path, "drug_exposure", HCQ_AT_D, criterion_kind="inclusion")
+    trial = probe(tmp_path, "drug_exposure", HCQ_AT_D, criterion_kind="inclusion")
     stopped = medication_statement(HCQ, "2025-06-01", "2026-03-01", status="completed")
-    entry = result(trial, stopped, medication_request(medication("29046", display="lisinopril"), days_before(10)))
+    entry = trial(stopped, medication_request(medication("29046", display="lisinopril"), days_before(10)))
     assert entry["status"] == "not_met"
     assert entry["reason"] == f"no record of hydroxychloroquine on {AS_OF} (last exposure ended 2026-03-01)"
 
@@ -309,6 +309,6 @@ def test_records_without_the_drug_at_d_are_not_met_naming_the_last_end(tmp_path:
 )
 def test_bad_parameters_stop_the_load_naming_the_key(tmp_path: Path, logic: str, problem: str) -> None:
     with pytest.raises(TrialDefinitionError) as caught:
-        one_criterion(tmp_path, "drug_exposure", logic)
+        probe(tmp_path, "drug_exposure", logic)
     assert "criterion C1" in str(caught.value)
     assert problem in str(caught.value)

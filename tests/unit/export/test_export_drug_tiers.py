@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kind_trials import one_criterion
+from yaml_probe import probe
 
 from cds.export.parts import part_of
 
 
 def test_unknown_tier_drugs_are_a_note_not_codes_that_count(tmp_path: Path) -> None:
-    trial = one_criterion(
+    drug = probe(
         tmp_path, "drug_exposure", "{groups: [b_cell], unknown_groups: [b_lineage_uncertain], label: B cell targeted therapy}"
     )
-    part = part_of(trial.criteria[0].logic, trial)
+    part = part_of(drug.trial.criteria[0].logic, drug.trial)
     counted = {c["code"] for c in part.counted.codings}
     assert "121191" in counted  # rituximab counts
     assert "1442981" not in counted  # ibrutinib only makes the part unknown
