@@ -73,11 +73,17 @@ def _records(days: Iterable[DayDose]) -> list[Exposure]:
 
 
 def _problems(table: DoseTable, days: Iterable[DayDose]) -> str:
+    """Why the days' doses are not known: each record's own reason, else that the records
+    of one day cannot be ordered by their start and state different doses (G4)."""
+    records = _records(days)
     named = dict.fromkeys(
         f"{e.reference} {e.label}: {table.problem(e) or 'date not exact'}"
-        for e in _records(days)
+        for e in records
         if table.problem(e) or e.start is None or e.partially_dated
     )
+    if not named:
+        shown = ", ".join(dict.fromkeys(f"{e.reference} ({e.label})" for e in records[:4]))
+        return f"records that start on the same day give different doses, and nothing says which is the later: {shown}"
     return "; ".join(list(named)[:3]) + (f" and {len(named) - 3} more" if len(named) > 3 else "")
 
 

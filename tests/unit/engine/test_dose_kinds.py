@@ -329,3 +329,15 @@ def test_a_regimen_drug_of_unknown_route_class(tmp_path: Path, route_unknown: st
         criterion_kind="inclusion",
     )
     assert trial(order(medication("8640", display="prednisone"), 100, dose=dosage(10)))["status"] == status
+
+
+def test_two_orders_on_one_day_are_ordered_by_their_times_only(i6) -> None:
+    """Two Epic-style orders authored the same day (authoredOn with time and zone): the later
+    gives the dose; with dates alone, nothing says which replaced the other."""
+    first, later = (order(PREDNISONE_5, 90, dose=dosage(n, "TAB")) for n in (2, 4))
+    first["authoredOn"], later["authoredOn"] = "2026-08-27T08:00:00-05:00", "2026-08-27T09:30:00-05:00"
+    assert "20 mg/d" in i6(first, later)["reason"]
+    first["authoredOn"], later["authoredOn"] = "2026-08-27", "2026-08-27"
+    entry = i6(first, later)
+    assert entry["status"] == "unknown"
+    assert "start on the same day" in entry["reason"]
