@@ -232,13 +232,16 @@ def _conditions(builder: _Builder, count: int) -> Iterator[Resource]:
         yield builder.condition(spec, onset, onset + timedelta(days=spec["days"]))
 
 
-def generate_patient(size: int, as_of: date, seed: int = 0) -> list[Resource]:
+def generate_patient(size: int, as_of: date, seed: int = 0, patient_id: str | None = None) -> list[Resource]:
     """Exactly `size` valid FHIR R4 resources of one patient, the Patient first.
+
+    `patient_id` (default `bench-<size>`) also prefixes every resource id, so several
+    patients of one size can sit on one FHIR server.
 
     :raise ValueError: `size` is too small to hold one resource of each kind.
     """
     counts = _counts(size)
-    builder = _Builder(f"bench-{size}", as_of, random.Random(seed))
+    builder = _Builder(patient_id or f"bench-{size}", as_of, random.Random(seed))
     profile = load_profile()
     resources = [builder.patient()]
     resources.extend(_labs(builder, counts["labs"]))

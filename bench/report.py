@@ -11,11 +11,15 @@ from pathlib import Path
 import yaml
 
 from bench.fetch_mode import FetchResult
+from bench.fetch_scale import CONCURRENT_CALLS, ScaleResult
 from bench.load import LoadResult
+from bench.population import kept_section
 from bench.stats import Summary
 
 TARGETS_PATH = Path(__file__).with_name("targets.yaml")
 CHANGES_PATH = Path(__file__).with_name("changes.md")
+# Fetch mode at scale measured once on the service before issue 11 (bench/fetch_scale.py, run alone).
+SCALE_BEFORE_PATH = Path(__file__).with_name("fetch_scale_before.yaml")
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,7 @@ class RunResults:
     http_errors: dict[int, int]
     parse: dict[int, Summary]
     fetch: FetchResult | None
+    scale: ScaleResult | None
     load: LoadResult
     cpu_ms_per_request: float
     peak_rss_mb: float
@@ -101,8 +106,61 @@ def _table(r: RunResults) -> list[str]:
         lines.append(f"| fetch mode: slowest single search alone (`{f.slowest_key}`), p50 | "
                      f"{_ms(f.searches[f.slowest_key].p50)} ms |")
         lines.append(f"| fetch mode: hook / slowest search | {f.ratio:.2f}× |")
+        summed = sum(search.p50 for search in f.searches.values())
+        lines.append(f"| fetch mode: the searches alone, one after another (sum of p50) | {_ms(summed)} ms "
+                     f"(hook / sum {f.hook.p50 / summed:.2f}×) |")
         searches = ", ".join(f"{k} {_ms(s.p50)}" for k, s in f.searches.items())
         lines += ["", f"Each search alone, p50 ms: {searches}."]
+    return lines
+
+
+def _outcomes(counts: dict[str, int]) -> str:
+    return ", ".join(f"{count} {outcome}" for outcome, count in sorted(counts.items()))
+
+
+def _scale_column(result: ScaleResult) -> list[str]:
+    concurrent = ", ".join(f"{seconds:.2f} s {outcome}" for seconds, outcome in
+                           zip(result.concurrent_seconds, result.concurrent_outcomes, strict=True))
+    cpu = (
+        f"{result.service_cpu_ms_per_call:.0f} / {result.server_cpu_ms_per_call:.0f} ms"
+        if result.service_cpu_ms_per_call is not None and result.server_cpu_ms_per_call is not None
+        else "not measured"
+    )
+    return [
+        f"{_ms(result.sequential.p50)} / {_ms(result.sequential.p95)} ms ({result.sequential.count} calls)",
+        _outcomes(result.sequential_outcomes),
+        cpu,
+        concurrent,
+    ]
+
+
+def _scale(r: RunResults) -> list[str]:
+    """The section of its own: fetch mode on 10,000-resource patients, before issue 11 and now."""
+    assert r.scale is not None
+    before_file = yaml.safe_load(SCALE_BEFORE_PATH.read_text(encoding="utf-8"))
+    before = ScaleResult.from_yaml(before_file["result"])
+    now = _scale_column(r.scale)
+    then = _scale_column(before)
+    lines = [
+        "## Fetch mode at EHR scale",
+        "",
+        (
+            f"Hook calls without prefetch for generated patients of {r.scale.size:,} resources loaded into sekmet-fhir "
+            "(which pages search results by 20 unless asked otherwise, and by at most 1,000), the service with its "
+            f"production FHIR settings (4.5 s budget per call, 4 s read timeout) and {r.workers} sync workers "
+            "(`bench/fetch_scale.py`). Each answer is classed by the service's log line: `ok` is complete, "
+            "`partial_data` lacks what the call's budget did not reach, `TRIALCDS-PREFETCH-412` had no answer."
+        ),
+        "",
+        f"| measure | before (commit {before_file['commit']}, {before_file['date']}) | now |",
+        "|---|---|---|",
+        f"| one patient, calls one after another: p50 / p95 | {then[0]} | {now[0]} |",
+        f"| the same calls by outcome | {then[1]} | {now[1]} |",
+        f"| CPU per call of those: the service's workers / the FHIR server | {then[2]} | {now[2]} |",
+        f"| {CONCURRENT_CALLS} calls at once, one per patient: seconds and outcome of each | {then[3]} | {now[3]} |",
+        "",
+        f"Before: {before_file['note']}",
+    ]
     return lines
 
 
@@ -157,6 +215,16 @@ def _targets(r: RunResults) -> list[str]:
     if r.fetch is not None:
         rows.append((f"fetch mode: wall time ≤ {t['fetch_over_slowest_search']['max']}× the slowest single search",
                      f"{r.fetch.ratio:.2f}×", r.fetch.ratio <= t["fetch_over_slowest_search"]["max"]))
+    if r.scale is not None:
+        p95, limit = r.scale.sequential.p95, t["fetch_scale_p95_ms"]["max"]
+        answered = r.scale.sequential_outcomes.get("ok", 0) == r.scale.sequential.count
+        name = f"fetch mode, {t['fetch_scale_p95_ms']['size']:,}-resource patient, no prefetch: p95 < {limit} ms"
+        rows.append((f"{name}, every answer complete", f"{_ms(p95)} ms, {_outcomes(r.scale.sequential_outcomes)}",
+                     p95 < limit and answered))
+        calls = t["fetch_scale_concurrent"]["calls"]
+        rows.append((f"fetch mode: {calls} such calls at once all answered (200, nothing missing)",
+                     ", ".join(r.scale.concurrent_outcomes),
+                     len(r.scale.concurrent_outcomes) == calls and r.scale.concurrent_all_answered))
     lines = ["| target | measured | result |", "|---|---:|---|"]
     lines += [f"| {name} | {value} | {'PASS' if ok else 'FAIL'} |" for name, value, ok in rows]
     lines += ["", f"Targets and their source: `bench/targets.yaml` ({yaml.safe_load(TARGETS_PATH.read_text())['source']})."]
@@ -187,7 +255,12 @@ def write_report(results: RunResults, path: Path) -> None:
         "",
         *_targets(results),
         "",
+        *(_scale(results) + [""] if results.scale is not None else []),
         CHANGES_PATH.read_text(encoding="utf-8").rstrip(),
         "",
     ]
+    # The population-screening section is written by `python -m bench.population`: kept as it is.
+    kept = kept_section(path)
+    if kept:
+        lines += [kept, ""]
     path.write_text("\n".join(lines), encoding="utf-8")

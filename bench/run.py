@@ -1,6 +1,6 @@
 """Run the whole benchmark and write docs/performance.md.
 
-    .venv/bin/python -m bench.run            # full run (about 5 minutes on 2 cores)
+    .venv/bin/python -m bench.run            # full run (about 4 minutes on 2 cores)
     .venv/bin/python -m bench.run --quick    # fewer repetitions, to try the harness
 
 wrk gives the throughput figure (Debian/Ubuntu: `sudo apt-get install wrk`); without it a
@@ -20,6 +20,7 @@ import orjson
 
 from bench import REPO_ROOT
 from bench.fetch_mode import SERVICE_PATH, measure_fetch_mode
+from bench.fetch_scale import measure_fetch_scale
 from bench.generate import generate_patient, hook_request, prefetch_for
 from bench.load import run_load
 from bench.measure import Workload, engine_times, http_times, parse_times
@@ -27,6 +28,7 @@ from bench.processes import cpu_seconds, peak_rss_mb
 from bench.report import RunResults, TrialCounts, write_report
 from bench.servers import benchmark_service
 from bench.trial_count import BASELINE_TRIAL, one_trial_http
+from cds.config import DEFAULTS
 from cds.record.templates import PrefetchTemplate, templates_for
 from cds.trials.loader import load_trials
 from cds.trials.schema import Trial
@@ -49,16 +51,18 @@ class Plan:
     fetch_repeat: int
     load_seconds: int
     load_clients: int
+    scale_repeat: int
 
 
-FULL = Plan({100: 200, 1_000: 100, 10_000: 20}, {100: 300, 1_000: 200, 10_000: 30}, 20, 10, 20, 4)
-QUICK = Plan({100: 20, 1_000: 10, 10_000: 3}, {100: 20, 1_000: 20, 10_000: 3}, 5, 2, 5, 4)
+FULL = Plan({100: 200, 1_000: 100, 10_000: 20}, {100: 300, 1_000: 200, 10_000: 30}, 20, 10, 20, 4, 20)
+QUICK = Plan({100: 20, 1_000: 10, 10_000: 3}, {100: 20, 1_000: 20, 10_000: 3}, 5, 2, 5, 4, 3)
 
 
 def _templates(trials: dict[str, Trial]) -> tuple[PrefetchTemplate, ...]:
     """The prefetch templates the service publishes for these trials (as its discovery derives them)."""
     resource_types = {"Patient"}.union(*(trial.resource_types for trial in trials.values()))
-    return templates_for(resource_types, frozenset().union(*(trial.observation_codes for trial in trials.values())))
+    codes = frozenset().union(*(trial.observation_codes for trial in trials.values()))
+    return templates_for(resource_types, codes, DEFAULTS["FHIR_SEARCH_COUNT"])
 
 
 def _workloads(templates: tuple[PrefetchTemplate, ...], workdir: Path) -> list[Workload]:
@@ -112,15 +116,17 @@ def main(quick: bool, skip_fetch: bool, out: Path) -> None:
         )
         one_trial_engine = engine_times(by_size[THROUGHPUT_SIZE], {BASELINE_TRIAL: trials[BASELINE_TRIAL]}, AS_OF,
                                         plan.engine_repeat[THROUGHPUT_SIZE])
-        fetch = None
+        fetch = scale = None
         if not skip_fetch:
             click.echo("fetch mode…")
             fetch = measure_fetch_mode(by_size[THROUGHPUT_SIZE].resources, templates, workdir,
                                        plan.fetch_repeat, AS_OF.isoformat())
+            click.echo("fetch mode at scale (four 10,000-resource patients)…")
+            scale = measure_fetch_scale(workdir, plan.scale_repeat, AS_OF)
         command = ".venv/bin/python -m bench.run" + (" --quick" if quick else "") + (" --skip-fetch" if skip_fetch else "")
         trial_counts = TrialCounts(sorted(trials), BASELINE_TRIAL, one_trial, one_trial_errors, one_trial_engine)
         results = RunResults(list(SIZES), {w.size: w.body_megabytes for w in workloads}, engine, http, http_errors,
-                             parse, fetch, load, cpu_ms_per_request, rss, WORKERS, command, trial_counts)
+                             parse, fetch, scale, load, cpu_ms_per_request, rss, WORKERS, command, trial_counts)
         write_report(results, out)
         click.echo(f"wrote {out}")
     finally:

@@ -56,6 +56,8 @@ class ServerProcess:
     log_path: Path
     cwd: Path = REPO_ROOT
     env: dict[str, str] = field(default_factory=dict)
+    # Where stdout goes when it must stay apart from stderr (which `log_path` then holds alone).
+    stdout_path: Path | None = None
     process: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> ServerProcess:
@@ -67,13 +69,13 @@ class ServerProcess:
 
     def start(self) -> None:
         """Start the process and return once its readiness URL answers 200."""
-        with self.log_path.open("ab") as log:
+        with self.log_path.open("ab") as log, (self.stdout_path or Path(os.devnull)).open("ab") as out:
             self.process = subprocess.Popen(
                 self.command,
                 cwd=self.cwd,
                 env={**os.environ, **self.env},
-                stdout=log,
-                stderr=subprocess.STDOUT,
+                stdout=log if self.stdout_path is None else out,
+                stderr=subprocess.STDOUT if self.stdout_path is None else log,
                 stdin=subprocess.DEVNULL,
             )
         self._wait_ready()

@@ -239,6 +239,34 @@ def candidate_card(
     return card
 
 
+def _missing_labels(evaluation: Evaluation) -> list[str]:
+    labels = _settings()["missing_data_labels"]
+    return [labels.get(gap["resource_type"], gap["resource_type"]) for gap in evaluation["missing_data"]]
+
+
+def incomplete_card(
+    trial: TrialInfo, evaluation: Evaluation, new_uuid: Callable[[], str], options: CardOptions
+) -> Card:
+    """The card for a patient nothing computable excludes, when some data could not be had.
+
+    It says which data is missing and why, lists the criteria to confirm (every one that
+    needs the missing data among them), and suggests no referral: the service did not
+    see the whole record.
+    """
+    labels = _missing_labels(evaluation)
+    gaps = "\n".join(
+        f"- {_md(label)} (prefetch `{_md(gap['key'])}`): {_md(gap['reason'])}"
+        for label, gap in zip(labels, evaluation["missing_data"], strict=True)
+    )
+    card = _common(trial, evaluation, new_uuid, options)
+    card["summary"] = _limit(f"{trial.nct_id} ({trial.short_title}): not fully checked, could not get {', '.join(labels)}")
+    card["detail"] = (
+        "**Not fully checked.** The service could not get this data, so every criterion that needs it is to "
+        f"confirm at screening:\n\n{gaps}\n\n{_candidate_detail(evaluation)}"
+    )
+    return card
+
+
 def eligible_soon_card(
     trial: TrialInfo, evaluation: Evaluation, new_uuid: Callable[[], str], options: CardOptions
 ) -> Card:
@@ -265,12 +293,20 @@ def build_cards(
     new_uuid: Callable[[], str] = lambda: str(uuid.uuid4()),
 ) -> list[Card]:
     """One card per trial the patient may join, or may join soon; none otherwise, and none
-    for a patient who is no candidate at all (`not_candidate_reason`, e.g. deceased)."""
+    for a patient who is no candidate at all (`not_candidate_reason`, e.g. deceased).
+
+    When some data could not be had (`missing_data`), a patient nothing computable
+    excludes gets the card that says so instead of a candidate card, and no other
+    patient gets a card (not even "may become a candidate": the record seen was partial).
+    """
     cards: list[Card] = []
     for trial, evaluation in results:
         if evaluation.get("not_candidate_reason"):  # deceased: no card of any kind
             continue
-        if evaluation["decision"] == "potentially_eligible":
+        if evaluation.get("missing_data"):
+            if evaluation["decision"] == "potentially_eligible":
+                cards.append(incomplete_card(trial, evaluation, new_uuid, options))
+        elif evaluation["decision"] == "potentially_eligible":
             cards.append(candidate_card(trial, evaluation, new_uuid, options))
         elif _eligible_soon(evaluation, as_of, options):
             cards.append(eligible_soon_card(trial, evaluation, new_uuid, options))
@@ -307,7 +343,3 @@ def ranked_cards(cards: Sequence[Card], trials: Iterable[TrialInfo], limit: int 
     last = {**shown[-1], "detail": f"{shown[-1]['detail']}\n\n**{_settings()['also_possible']}:** {names}"}
     return [*shown[:-1], last]
 
-
-def card_trial_ids(cards: Sequence[Card]) -> list[tuple[str, str]]:
-    """(card uuid, trial id) for each card, for the feedback store."""
-    return [(card["uuid"], card["extension"][EVALUATION_EXTENSION]["trial"]) for card in cards]

@@ -10,6 +10,7 @@ from cds.commands.evaluate import evaluate
 from cds.commands.export import export
 from cds.commands.feedback_report import feedback_report
 from cds.commands.load_fhir import load_fhir
+from cds.commands.screen import screen
 from cds.commands.serve import serve
 
 
@@ -26,3 +27,4 @@ main.add_command(feedback_report)
 main.add_command(demo_request_command)
 main.add_command(demo_load_command)
 main.add_command(demo_worksheet_command)
+main.add_command(screen)

@@ -31,6 +31,11 @@ DEFAULTS: dict[str, Any] = {
     "FHIR_DEADLINE_SECONDS": 4.5,
     # Concurrent callbacks per hook call (one per prefetch key at most).
     "FHIR_MAX_PARALLEL": 8,
+    # Results per page each search asks for (`_count`, in discovery's templates and in
+    # the service's own searches). Servers page at 20 by default (HAPI FHIR, sekmet), and
+    # a 10,000-resource record then takes hundreds of round trips (issue 11); servers cap
+    # it (sekmet at 1,000, HAPI FHIR at its configured maximum), and `next` links are followed.
+    "FHIR_SEARCH_COUNT": 1000,
     # A search that returns more than this many resources or pages is incomplete:
     # sized for a 10,000-resource patient record.
     "FHIR_SEARCH_MAX_RESOURCES": 20000,
@@ -141,6 +146,7 @@ def normalize(config: MutableMapping[str, Any]) -> None:
         config[key] = _as_number(key, config[key], float)
     for key in (
         "FHIR_MAX_PARALLEL",
+        "FHIR_SEARCH_COUNT",
         "FHIR_SEARCH_MAX_RESOURCES",
         "FHIR_SEARCH_MAX_PAGES",
         "MAX_CONTENT_LENGTH",

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 
 def open_engine(url: str, busy_timeout_seconds: float) -> Engine:
@@ -28,3 +29,16 @@ def open_engine(url: str, busy_timeout_seconds: float) -> Engine:
         cursor.close()
 
     return engine
+
+
+def create_tables(engine: Engine, metadata: MetaData) -> None:
+    """Create the tables (and their indexes) that do not exist yet.
+
+    Workers and instances start at once and race to create them: the loser's CREATE
+    fails (SQLite: "table already exists"; PostgreSQL: a duplicate in pg_type or
+    pg_class), and once the winner's tables exist a second check finds them.
+    """
+    try:
+        metadata.create_all(engine)
+    except (IntegrityError, OperationalError, ProgrammingError):
+        metadata.create_all(engine)

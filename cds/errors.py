@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from fhir_mappings.record import MissingData
+
 log = logging.getLogger("cds.errors")
 
 ERROR_CODE_SYSTEM = "urn:trialcds:error"
@@ -66,12 +68,17 @@ class RequestTooLargeError(TrialCdsError):
 class PrefetchUnavailableError(TrialCdsError):
     """Data the evaluation needs cannot be had (CDS Hooks 2.0 §Prefetch Template: 412).
 
-    `details` lists each missing piece of data and why, one string each.
+    `details` lists each missing piece of data and why, one string each; `missing`
+    holds the same as (key, resource type, reason) records, for the log line.
     """
 
     status = 412
     code = "TRIALCDS-PREFETCH-412"
     issue_type = "incomplete"
+
+    def __init__(self, message: str, details: Sequence[str] = (), missing: Sequence[MissingData] = ()) -> None:
+        super().__init__(message, details)
+        self.missing = tuple(missing)
 
 
 def _outcome(error: TrialCdsError) -> dict:

@@ -15,13 +15,19 @@ from typing import Any
 
 bind = os.environ.get("TRIALCDS_BIND", "127.0.0.1:8080")
 workers = int(os.environ.get("TRIALCDS_WORKERS", "2"))
+# The app is built once, in the master, before the workers fork: a setting the service
+# cannot use stops it once, with its message, and start-up warnings (TRIALCDS_AUTH=off,
+# TRIALCDS_AS_OF) are logged once, not once per worker. The stores open their database
+# connections in each worker, after the fork (cds/feedback/store.py, cds/security/replay.py).
+preload_app = True
 timeout = 30
 graceful_timeout = 10
 # No runtime control socket: nothing administers workers through it, and in a
 # container the service user has no home folder to put it in.
 control_socket_disable = True
-# gunicorn's own lines (start, workers, access) as JSON lines too. Request lines are
-# paths without patient data; bodies are never logged.
+# gunicorn's own lines (start, workers, access) as JSON lines too, all on stderr with the
+# service's own (cds/log.py). Request lines are paths without patient data; bodies are
+# never logged.
 accesslog = "-"
 errorlog = "-"
 # gunicorn's default access line, less the query string and the Referer: the worksheet's
@@ -34,7 +40,7 @@ logconfig_dict = {
     "formatters": {"json": {"()": "cds.log.JsonLineFormatter"}},
     # The handler names are gunicorn's own defaults, which this replaces.
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"},
+        "console": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"},
         "error_console": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"},
     },
     "loggers": {
@@ -68,6 +74,7 @@ def post_worker_init(worker: Any) -> None:
 # The settings `trialcds serve` passes to gunicorn.
 SETTINGS = (
     "workers",
+    "preload_app",
     "timeout",
     "graceful_timeout",
     "control_socket_disable",

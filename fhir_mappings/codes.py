@@ -10,6 +10,10 @@ CVX = "http://hl7.org/fhir/sid/cvx"
 CPT = "http://www.ama-assn.org/go/cpt"
 ATC = "http://www.whocc.no/atc"
 UCUM = "http://unitsofmeasure.org"
+HCPCS = "http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"
+ICD10PCS = "http://www.cms.gov/Medicare/Coding/ICD10"
+# HL7 v3 ActCode: Encounter.class (IMP, ACUTE, NONAC ...).
+ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 OBSERVATION_INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
 # HL7 v2 table 0078 (abnormal flags): the same interpretation codes, as v2-fed EHRs send them.
 V2_ABNORMAL_FLAGS = "http://terminology.hl7.org/CodeSystem/v2-0078"
@@ -26,6 +30,9 @@ SYSTEM_BY_ALIAS: dict[str, str] = {
     "cvx": CVX,
     "cpt": CPT,
     "atc": ATC,
+    "hcpcs": HCPCS,
+    "icd10pcs": ICD10PCS,
+    "actcode": ACT_CODE,
 }
 
 # Systems that real EHRs send for the same terminology under another URI: the HL7 OIDs
@@ -46,6 +53,15 @@ SYSTEM_SYNONYMS: dict[str, str] = {
     "urn:oid:2.16.840.1.113883.12.78": V2_ABNORMAL_FLAGS,
     "http://hl7.org/fhir/v2/0078": V2_ABNORMAL_FLAGS,
     "http://www.ama-assn.org/go/cpt/": CPT,
+    # HL7 Terminology NamingSystems icd10PCS, hcpcs-Level-II and v3-ActCode: their OIDs and other URIs.
+    "urn:oid:2.16.840.1.113883.6.4": ICD10PCS,
+    "http://terminology.hl7.org/CodeSystem/icd10PCS": ICD10PCS,
+    "urn:oid:2.16.840.1.113883.6.285": HCPCS,
+    "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets": HCPCS,
+    # VSAC expansions (eCQM content, KidneyTransplant 2.16.840.1.113883.3.464.1003.109.12.1012) write HCPCS so.
+    "https://www.cms.gov/research/umls/hcpccs": HCPCS,
+    "urn:oid:2.16.840.1.113883.5.4": ACT_CODE,
+    "http://hl7.org/fhir/v3/ActCode": ACT_CODE,
     # The STU3 URIs of the status code systems, still sent by some R4 endpoints.
     "http://hl7.org/fhir/condition-clinical": CONDITION_CLINICAL,
     "http://hl7.org/fhir/condition-ver-status": CONDITION_VERIFICATION,

@@ -18,6 +18,8 @@ from fhir_mappings.coding import Coding, codings_of, status_code, verification_i
 from fhir_mappings.dates import Span, date_span, period_of_life
 from fhir_mappings.immutable import immutable
 from fhir_mappings.readable import Unreadable, element, read_each, reference_of
+from fhir_mappings.references import reference_key
+from fhir_mappings.references import reference_of as target_of
 from fhir_mappings.terminology import valuesets_of
 from fhir_mappings.units import time_unit
 
@@ -49,6 +51,8 @@ class ConditionFact:
     abatement: Span | None
     abated: bool
     valuesets: frozenset[str]
+    # The key (`Encounter/id`, or a fullUrl's) of the Encounter it was recorded in, if any.
+    encounter: str | None = None
 
     @property
     def active(self) -> bool:
@@ -128,6 +132,7 @@ def _condition(resource: dict[str, Any], birth: Span | None) -> list[ConditionFa
         abatement=_abatement(resource, birth),
         abated=not resource.keys().isdisjoint(ABATEMENT_KEYS),
         valuesets=valuesets_of(codings),
+        encounter=reference_key(target_of(element(resource, "encounter", dict))),
     )
     return [fact]
 

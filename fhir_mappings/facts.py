@@ -8,6 +8,7 @@ from typing import Any
 
 from fhir_mappings.allergies import AllergyFact, extract_allergies
 from fhir_mappings.conditions import ConditionFact, extract_conditions
+from fhir_mappings.encounters import EncounterFact, extract_encounters
 from fhir_mappings.events import CodedEvent, extract_immunizations, extract_procedures
 from fhir_mappings.labs import LabResult, analytes, extract_lab_results
 from fhir_mappings.medications import (
@@ -18,7 +19,7 @@ from fhir_mappings.medications import (
 )
 from fhir_mappings.patient import Demographics, extract_demographics
 from fhir_mappings.readable import Unreadable
-from fhir_mappings.record import PatientRecord
+from fhir_mappings.record import MissingData, PatientRecord
 
 
 @dataclass(frozen=True)
@@ -29,10 +30,12 @@ class Facts:
     ingredient or not, because "no medication records at all" differs from "none that
     qualifies"; `unidentified_medications` are the counted ones whose drug no code or name
     identified (they match no drug criterion; the evaluation lists them). `unreadable`
-    holds, by resource type, the resources whose JSON could not be read: criteria that
-    read that type can then not be `not_met`. `memo` holds what the engine derives from
-    these facts and would otherwise work out again for another criterion or trial (a
-    drug group's daily doses over a window): the facts never change once extracted.
+    holds, by resource type, the resources whose JSON could not be read, and the types
+    that could not be had at all (`PatientRecord.missing`, also kept as `missing_data`
+    for the evaluation): criteria that read that type can then not be `not_met`. `memo`
+    holds what the engine derives from these facts and would otherwise work out again for
+    another criterion or trial (a drug group's daily doses over a window): the facts never
+    change once extracted.
     """
 
     demographics: Demographics
@@ -46,6 +49,8 @@ class Facts:
     coded_analytes: frozenset[str]
     unreadable: Mapping[str, tuple[Unreadable, ...]]
     unidentified_medications: tuple[UnidentifiedMedication, ...] = ()
+    missing_data: tuple[MissingData, ...] = ()
+    encounters: list[EncounterFact] = field(default_factory=list)
     memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
@@ -68,10 +73,17 @@ def extract_facts(
     immunizations, bad_immunizations = extract_immunizations(record.of_type("Immunization"))
     procedures, bad_procedures = extract_procedures(record.of_type("Procedure"))
     allergies, bad_allergies = extract_allergies(record.of_type("AllergyIntolerance"))
+    encounters, bad_encounters = extract_encounters(
+        record.of_type("Encounter"), conditions, record.resolve, record.full_urls, demographics.birth
+    )
     unreadable: dict[str, tuple[Unreadable, ...]] = {}
-    for item in bad_labs + bad_conditions + medications.unreadable + bad_immunizations + bad_procedures + bad_allergies:
+    for item in bad_labs + bad_conditions + medications.unreadable + bad_immunizations + bad_procedures + bad_allergies + bad_encounters:
         resource_type = item.reference.split("/", 1)[0]
         unreadable[resource_type] = unreadable.get(resource_type, ()) + (item,)
+    # A type that could not be had at all is, for the criteria, one more record not read.
+    for gap in record.missing:
+        item = Unreadable(f"the {gap.resource_type} resources", f"prefetch '{gap.key}': {gap.reason}")
+        unreadable[gap.resource_type] = unreadable.get(gap.resource_type, ()) + (item,)
     return Facts(
         demographics=demographics,
         labs=labs,
@@ -84,4 +96,6 @@ def extract_facts(
         coded_analytes=frozenset(analytes()) | {name for name, codes in local_analytes.items() if codes},
         unreadable=unreadable,
         unidentified_medications=tuple(medications.unidentified),
+        missing_data=record.missing,
+        encounters=encounters,
     )

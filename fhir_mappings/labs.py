@@ -62,12 +62,18 @@ VALUE_KEYS = frozenset(
 
 @dataclass(frozen=True)
 class Analyte:
-    """One lab analyte: its codes and its analyte-specific unit bridges."""
+    """One lab analyte: its codes and its analyte-specific unit bridges.
+
+    A group analyte (`includes` in labs.yaml) has no codes of its own: its results are
+    those of the analytes it includes (anti-HBc = total + IgM), so one code belongs to
+    exactly one analyte and a criterion may read either the group or a member.
+    """
 
     name: str
     display: str
     codes: frozenset[tuple[str, str]]
     equivalences: tuple[Equivalence, ...]
+    includes: tuple[str, ...] = ()
 
 
 @cache
@@ -75,18 +81,40 @@ def analytes() -> dict[str, Analyte]:
     """Every analyte of labs.yaml, by name."""
     found: dict[str, Analyte] = {}
     for name, body in read_yaml("labs.yaml")["analytes"].items():
-        codes = frozenset((SYSTEM_BY_ALIAS[c["system"]], str(c["code"])) for c in body["codes"])
+        codes = frozenset((SYSTEM_BY_ALIAS[c["system"]], str(c["code"])) for c in body.get("codes") or [])
         bridges = tuple(
             Equivalence(e["from"], e["to"], Decimal(str(e["factor"]))) for e in body.get("equivalences") or []
         )
-        found[name] = Analyte(name, body.get("display", name), codes, bridges)
+        found[name] = Analyte(name, body.get("display", name), codes, bridges, tuple(body.get("includes") or ()))
+    for analyte in found.values():
+        unknown = [m for m in analyte.includes if m not in found or found[m].includes]
+        if unknown:
+            raise ValueError(f"labs.yaml: analyte {analyte.name!r} includes {unknown}, which are not analytes with codes")
     return found
+
+
+@cache
+def equations() -> dict[str, dict[str, Any]]:
+    """The published equations of labs.yaml (`equations`), by name: coefficients as written."""
+    return dict(read_yaml("labs.yaml").get("equations") or {})
+
+
+def display_of(name: str) -> str:
+    """An analyte's display name (labs.yaml), else its name."""
+    known = analytes().get(name)
+    return known.display if known is not None else name
+
+
+def members(name: str) -> tuple[str, ...]:
+    """The analytes whose results an analyte name stands for: its members, or itself."""
+    known = analytes().get(name)
+    return known.includes if known is not None and known.includes else (name,)
 
 
 def codes_of(names: Iterable[str]) -> frozenset[tuple[str, str]]:
     """The (system, code) pairs of the named analytes (names labs.yaml does not know add none)."""
     known = analytes()
-    return frozenset(code for name in names if name in known for code in known[name].codes)
+    return frozenset(code for name in names for member in members(name) if member in known for code in known[member].codes)
 
 
 @cache
@@ -195,6 +223,16 @@ class LabResult:
     def dated(self) -> str:
         """The date as a clinician reads it: the day, or the year or month a partial date names."""
         return self.when.text if self.when is not None else "an unknown date"
+
+    @property
+    def collected(self) -> tuple[str, ...]:
+        """The collection the result belongs to: its effectiveDateTime (or instant) as
+        written, or its effectivePeriod's start and end. Results of one specimen (a
+        24-h urine's protein and creatinine, a CBC's WBC and neutrophil %) share it."""
+        period = self.source.get("effectivePeriod")
+        if isinstance(period, dict) and "effectiveDateTime" not in self.source:
+            return ("period", str(period.get("start", "")).strip(), str(period.get("end", "")).strip())
+        return ("at", self.timestamp.strip())
 
     @property
     def reference(self) -> str:
@@ -437,4 +475,8 @@ def extract_lab_results(
         found.setdefault(result.analyte, []).append(result)
     for group in found.values():
         group.sort(key=chronological)
+    for analyte in analytes().values():
+        joined = [r for member in analyte.includes for r in found.get(member, ())]
+        if joined:
+            found[analyte.name] = sorted(joined, key=chronological)
     return found, unreadable

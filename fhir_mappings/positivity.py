@@ -2,6 +2,8 @@
 
 Criteria ground rules: where a result carries an interpretation, the interpretation
 decides; equivocal or indeterminate results count as neither positive nor negative.
+Portfolio G12 adds cut-offs for a quantitative result with no interpretation (hCG:
+below 5 m[IU]/mL negative, from 25 positive, between equivocal), given by the trial.
 """
 
 from __future__ import annotations
@@ -25,6 +27,32 @@ class Positivity(enum.Enum):
     NEGATIVE = "negative"
     NEITHER = "equivocal or indeterminate"
     NO_SIGNAL = "no interpretable value"
+
+
+@dataclass(frozen=True)
+class Cutoffs:
+    """How a quantity reads when no interpretation says: below `negative_below` negative,
+    from `positive_from` positive, in between neither (values in `unit`)."""
+
+    unit: str
+    negative_below: Decimal
+    positive_from: Decimal
+
+    def read(self, value: LabValue) -> Positivity:
+        """The polarity of a quantity (a censored one only when its bound decides)."""
+        assert value.quantity is not None
+        try:
+            amount = convert(value.quantity, value.unit, self.unit)
+        except UnitError:
+            return Positivity.NO_SIGNAL
+        if value.comparator in ("<", "<="):
+            below = amount <= self.negative_below if value.comparator == "<" else amount < self.negative_below
+            return Positivity.NEGATIVE if below else Positivity.NEITHER
+        if amount >= self.positive_from:
+            return Positivity.POSITIVE
+        if value.comparator in (">", ">="):
+            return Positivity.NEITHER
+        return Positivity.NEGATIVE if amount < self.negative_below else Positivity.NEITHER
 
 
 @dataclass(frozen=True)
@@ -70,12 +98,14 @@ def classify(
     result: LabResult,
     titer_positive_at: Decimal | None = None,
     quantity_means_detected: bool = False,
+    cutoffs: Cutoffs | None = None,
 ) -> Positivity:
     """Read one result as positive, negative, neither, or no signal.
 
     `titer_positive_at` is the titer denominator from which a titer is positive (1:80
     gives 80); `quantity_means_detected` reads any reported amount (without a `<`
-    comparator) as detected, as for a viral load.
+    comparator) as detected, as for a viral load; `cutoffs` read a quantity that no
+    interpretation or coded value reads (G12's quantitative hCG).
     """
     table = rules()
     value = result.value
@@ -85,6 +115,8 @@ def classify(
     for coding in value.value_codings:  # SNOMED CT qualifier values; other systems' codes are read by their words
         if coding.system in (SNOMED, "") and coding.code.upper() in table.coded_values:
             return table.coded_values[coding.code.upper()]
+    if cutoffs is not None and value.quantity is not None and not value.problem:
+        return cutoffs.read(value)
     if value.titer is not None and titer_positive_at is not None:
         below = value.titer_comparator in ("<", "<=")
         return Positivity.POSITIVE if not below and value.titer >= titer_positive_at else Positivity.NEGATIVE

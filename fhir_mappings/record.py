@@ -17,11 +17,29 @@ class RecordError(ValueError):
 
 
 @dataclass(frozen=True)
+class MissingData:
+    """A resource type the record lacks because it could not be had, and why.
+
+    `key` names where it was asked for (a CDS Hooks prefetch key); `reason` holds no
+    patient data (it is logged).
+    """
+
+    key: str
+    resource_type: str
+    reason: str
+
+    def to_json(self) -> dict[str, str]:
+        """The entry of the evaluation JSON's `missing_data`."""
+        return {"key": self.key, "resource_type": self.resource_type, "reason": self.reason}
+
+
+@dataclass(frozen=True)
 class PatientRecord:
     """A read-only view of one patient's resources.
 
-    It must be complete: coded history is read closed-world ("no record of ..." is
-    not_met), so the service answers 412 rather than build a record with a gap.
+    Coded history is read closed-world ("no record of ..." is not_met), so a resource
+    type that could not be had is named in `missing`: fact extraction then keeps every
+    criterion that reads it from being not_met, as for a resource it cannot read.
     """
 
     patient: Resource
@@ -29,6 +47,7 @@ class PatientRecord:
     # fullUrl key (an absolute URL's `Type/id`, or a `urn:uuid:`) -> the resource, for
     # references written against a Bundle's fullUrls (Synthea's transaction Bundles).
     full_urls: Mapping[str, Resource] = field(default_factory=dict)
+    missing: tuple[MissingData, ...] = ()
 
     @property
     def patient_id(self) -> str:

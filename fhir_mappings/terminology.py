@@ -21,7 +21,7 @@ VALUESET_DIR = Path(__file__).with_name("valuesets")
 # libyaml's safe loader where PyYAML was built with it: the same documents, ~10x faster
 # (medications.yaml: 0.15 s in pure Python at start-up).
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-CODED_VALUESET_FILES = ("conditions.yaml", "immunizations.yaml", "procedures.yaml")
+CODED_VALUESET_FILES = ("conditions.yaml", "immunizations.yaml", "procedures.yaml", "encounters.yaml")
 # Distinct codings remembered (`valuesets_of`); bounds a long-running worker's memory.
 MEMO_SIZE = 4096
 
@@ -45,21 +45,42 @@ class Coding:
 
 
 @dataclass(frozen=True)
+class CodeRule:
+    """Which codes of one system an entry stands for: one code, every code below a prefix,
+    or every code whose leading characters fall in a range (ICD-10-CM "A00-B99")."""
+
+    system: str
+    low: str
+    high: str | None = None
+    prefix: bool = False
+
+    def holds(self, system: str, code: str) -> bool:
+        """Whether a (canonical system, normalized code) pair is covered."""
+        if system != self.system:
+            return False
+        if self.high is not None:
+            return self.low <= code[: len(self.low)] <= self.high
+        return code.startswith(self.low) if self.prefix else code == self.low
+
+
+@dataclass(frozen=True)
 class ValueSet:
-    """A named set of codes: exact codes plus ICD-10-CM prefixes."""
+    """A named set of codes: exact codes, prefixes and ranges, minus the excluded ones."""
 
     name: str
     description: str
     exact: frozenset[tuple[str, str]]
-    prefixes: tuple[tuple[str, str], ...]
+    rules: tuple[CodeRule, ...]
+    excluded: tuple[CodeRule, ...] = ()
+    origin: str = ""
 
     def contains(self, coding: Coding) -> bool:
         """Whether a coding (any system URI spelling, ICD with or without dot) is in the set."""
         system = canonical_system(coding.system)
         code = normalize_code(system, coding.code)
-        if (system, code) in self.exact:
-            return True
-        return any(system == s and code.startswith(p) for s, p in self.prefixes)
+        if (system, code) not in self.exact and not any(r.holds(system, code) for r in self.rules):
+            return False
+        return not any(r.holds(system, code) for r in self.excluded)
 
 
 def read_yaml(name: str) -> dict[str, Any]:
@@ -72,31 +93,48 @@ def read_yaml(name: str) -> dict[str, Any]:
     return data
 
 
-def _build(name: str, body: dict[str, Any], origin: str) -> ValueSet:
+def _rule(entry: Any, where: str) -> CodeRule:
+    """One code entry as a rule: `match: prefix` covers the codes below it, `match: range`
+    the codes from `code` to `to` compared on as many leading characters (both ends included)."""
+    if not isinstance(entry, dict) or entry.get("system") not in SYSTEM_BY_ALIAS or "code" not in entry:
+        raise ValueSetError(f"{where}: bad entry {entry!r}")
+    system = SYSTEM_BY_ALIAS[entry["system"]]
+    low = normalize_code(system, str(entry["code"]))
+    match = entry.get("match")
+    if match == "range":
+        high = normalize_code(system, str(entry.get("to", "")))
+        if len(high) != len(low) or high < low:
+            raise ValueSetError(f"{where}: range {entry['code']}-{entry.get('to')} needs two ends of one length, in order")
+        return CodeRule(system, low, high)
+    if match not in (None, "prefix"):
+        raise ValueSetError(f"{where}: unknown match {match!r} (prefix or range)")
+    return CodeRule(system, low, prefix=match == "prefix")
+
+
+def valueset_from(name: str, body: dict[str, Any], origin: str) -> ValueSet:
+    """A value set from its YAML body (`codes`, optional `exclude`); `origin` names the file in errors."""
+    where = f"{origin}: value set {name!r}"
     exact: set[tuple[str, str]] = set()
-    prefixes: list[tuple[str, str]] = []
+    rules: list[CodeRule] = []
     for entry in body.get("codes") or []:
-        alias = entry.get("system")
-        if alias not in SYSTEM_BY_ALIAS or "code" not in entry:
-            raise ValueSetError(f"{origin}: value set {name!r}: bad entry {entry!r}")
-        system = SYSTEM_BY_ALIAS[alias]
-        code = normalize_code(system, str(entry["code"]))
-        if entry.get("match") == "prefix":
-            prefixes.append((system, code))
+        rule = _rule(entry, where)
+        if rule.high is None and not rule.prefix:
+            exact.add((rule.system, rule.low))
         else:
-            exact.add((system, code))
-    return ValueSet(name, str(body.get("description", "")), frozenset(exact), tuple(prefixes))
+            rules.append(rule)
+    excluded = tuple(_rule(entry, f"{where} exclude") for entry in body.get("exclude") or [])
+    return ValueSet(name, str(body.get("description", "")), frozenset(exact), tuple(rules), excluded, origin)
 
 
 @cache
 def coded_valuesets() -> dict[str, ValueSet]:
-    """Every condition, immunization and procedure value set, by name."""
+    """Every condition, immunization, procedure and encounter value set, by name."""
     sets: dict[str, ValueSet] = {}
     for filename in CODED_VALUESET_FILES:
         for name, body in (read_yaml(filename).get("valuesets") or {}).items():
             if name in sets:
                 raise ValueSetError(f"{filename}: value set {name!r} is defined twice")
-            sets[name] = _build(name, body, filename)
+            sets[name] = valueset_from(name, body, filename)
     return sets
 
 

@@ -82,8 +82,30 @@ def exact_ucum(text: str) -> str | None:
     valid UCUM but none the table converts (`K/uL`, kelvin per microlitre) is None too,
     so it can never be read as another unit.
     """
-    bare = _ANNOTATION.sub("", text.strip())
-    return _ucum_spellings().get(bare or "1")
+    spellings = _ucum_spellings()
+    written = text.strip()
+    if written in spellings:  # a unit whose annotation is part of it (mL/min/{1.73_m2})
+        return spellings[written]
+    bare = _ANNOTATION.sub("", written)
+    return spellings.get(bare or "1")
+
+
+@cache
+def dimensionless_spellings() -> frozenset[str]:
+    """The ways a value with no unit of measure is written (units.yaml `dimensionless`)."""
+    return frozenset(str(u) for u in read_yaml("units.yaml").get("dimensionless") or ())
+
+
+def is_dimensionless(unit: str | None) -> bool:
+    """Whether a quantity's unit says nothing about its scale: none, `1` or `{ratio}`."""
+    return unit is None or not unit.strip() or unit.strip() in dimensionless_spellings()
+
+
+def same_kind(from_unit: str | None, to_unit: str) -> bool:
+    """Whether two units convert by UCUM alone, without an analyte's bridge."""
+    table = unit_table()
+    source, target = table.normalize(from_unit), table.normalize(to_unit)
+    return source is not None and target is not None and _same_group_factor(source, target) is not None
 
 
 @cache

@@ -1,4 +1,4 @@
-"""`trialcds feedback-report`: card outcomes and override reasons per trial."""
+"""`trialcds feedback-report`: per trial, cards by their latest outcome and override reason."""
 
 from __future__ import annotations
 
@@ -12,20 +12,22 @@ NO_REASON = "(no coded reason)"
 
 
 def format_report(rows: list[ReportRow]) -> str:
-    """Render report rows as text, one block per trial."""
+    """Render report rows as text: per trial, how many cards, then cards per latest outcome."""
     if not rows:
         return "No feedback yet."
-    lines: list[str] = []
-    trial: object = object()
+    lines = ["Cards with feedback, each counted once by its latest outcome:"]
+    trials: dict[str | None, list[ReportRow]] = {}
     for row in rows:
-        if row.trial_id != trial:
-            trial = row.trial_id
-            lines.append(row.trial_id or NO_TRIAL)
-        if row.outcome == "overridden":
-            reason = f"{row.override_code} ({row.override_display})" if row.override_display else row.override_code
-            lines.append(f"  overridden, {reason or NO_REASON}: {row.count}")
-        else:
-            lines.append(f"  {row.outcome}: {row.count}")
+        trials.setdefault(row.trial_id, []).append(row)
+    for trial_id, trial_rows in trials.items():
+        total = sum(row.cards for row in trial_rows)
+        lines.append(f"{trial_id or NO_TRIAL}: {total} card{'s' if total != 1 else ''}")
+        for row in trial_rows:
+            if row.outcome == "overridden":
+                reason = f"{row.override_code} ({row.override_display})" if row.override_display else row.override_code
+                lines.append(f"  overridden, {reason or NO_REASON}: {row.cards}")
+            else:
+                lines.append(f"  {row.outcome}: {row.cards}")
     return "\n".join(lines)
 
 
@@ -38,7 +40,7 @@ def format_report(rows: list[ReportRow]) -> str:
     "else the service's instance folder).",
 )
 def feedback_report(database: str | None) -> None:
-    """Print card outcomes and override reasons per trial from the feedback store."""
+    """Print, per trial, how many cards got feedback and each card's latest outcome and override reason."""
     # The service's default store lives in the Flask instance folder of the `cds` package.
     store = FeedbackStore(database_url(database, Flask("cds").instance_path))
     try:

@@ -19,6 +19,7 @@ from cds.trials.schema import Criterion, Trial
 from fhir_mappings.facts import Facts
 from fhir_mappings.immutable import immutable
 from fhir_mappings.medications import UnidentifiedMedication
+from fhir_mappings.record import MissingData
 
 POTENTIALLY_ELIGIBLE = "potentially_eligible"
 INELIGIBLE = "ineligible"
@@ -69,6 +70,8 @@ class TrialResult:
     criteria: tuple[CriterionResult, ...]
     not_candidate_reason: str | None = None
     unidentified_medications: tuple[UnidentifiedMedication, ...] = ()
+    # Resource types the record lacked (a fetch that failed): their criteria are unknown, never not_met.
+    missing_data: tuple[MissingData, ...] = ()
 
     @property
     def decision(self) -> str:
@@ -106,6 +109,7 @@ class TrialResult:
             "not_candidate_reason": self.not_candidate_reason,
             "criteria": [c.to_json() for c in self.criteria],
             "unidentified_medications": [m.to_json() for m in self.unidentified_medications],
+            "missing_data": [gap.to_json() for gap in self.missing_data],
         }
 
 
@@ -119,7 +123,13 @@ def evaluate_trial_facts(trial: Trial, facts: Facts, as_of: date, patient_refere
     """The trial's verdict for the patient whose facts these are."""
     criteria = evaluate_criteria(trial, facts, as_of)
     return TrialResult(
-        trial, patient_reference, as_of, criteria, not_candidate_reason(facts, as_of), facts.unidentified_medications
+        trial,
+        patient_reference,
+        as_of,
+        criteria,
+        not_candidate_reason(facts, as_of),
+        facts.unidentified_medications,
+        facts.missing_data,
     )
 
 

@@ -35,12 +35,18 @@ class Outcome:
     `clears_on`: for a met part, the first date it would no longer be met with the data
     as it is (None when any part of it has no time limit); for a not_met part that
     will become met by itself (a regimen not yet 30 days old), the date it becomes met.
+    Either way, the date its status flips.
+
+    `no_data`: the part is unknown because the record holds no input for it at all (no
+    lab result in the window), as opposed to an input it cannot decide from; a
+    `fallback` turns to its next part only then.
     """
 
     status: Tri
     reason: str
     evidence: tuple[Evidence, ...] = ()
     clears_on: date | None = None
+    no_data: bool = False
 
 
 def _joined(outcomes: Sequence[Outcome]) -> str:
@@ -64,18 +70,43 @@ def combine_any(parts: Sequence[Outcome]) -> Outcome:
     clears_on = _latest_clearing(deciding) if status is Tri.MET else None
     if status is Tri.NOT_MET:
         clears_on = min((p.clears_on for p in deciding if p.clears_on), default=None)
-    return Outcome(status, _joined(deciding), _evidence(deciding), clears_on)
+    return Outcome(status, _joined(deciding), _evidence(deciding), clears_on, _no_data(parts))
+
+
+def _no_data(parts: Sequence[Outcome]) -> bool:
+    return bool(parts) and all(p.no_data for p in parts)
 
 
 def combine_all(parts: Sequence[Outcome]) -> Outcome:
     """Kleene AND of parts.
 
     A met AND carries `clears_on` only when every part is time-limited (the earliest
-    date, when the first part stops being met); a not_met AND has no date.
+    date, when the first part stops being met). A not_met AND becomes met when its last
+    not_met part does, so it carries the latest of their dates, only when each of them
+    has one and every met part stays met until then.
     """
     status = tri_all(p.status for p in parts)
     deciding = [p for p in parts if p.status is status] or list(parts)
     clears_on = None
     if status is Tri.MET and all(p.clears_on for p in parts):
         clears_on = min(p.clears_on for p in parts if p.clears_on)
-    return Outcome(status, _joined(deciding), _evidence(deciding), clears_on)
+    elif status is Tri.NOT_MET and all(p.clears_on for p in deciding):
+        turns = max(p.clears_on for p in deciding if p.clears_on)
+        others = [p for p in parts if p.status is not Tri.NOT_MET]
+        stays = all(p.status is Tri.MET and (p.clears_on is None or p.clears_on > turns) for p in others)
+        clears_on = turns if stays else None
+    return Outcome(status, _joined(deciding), _evidence(deciding), clears_on, _no_data(parts))
+
+
+def negate(part: Outcome) -> Outcome:
+    """Kleene NOT: met and not_met swap, unknown stays; the date the status flips is kept."""
+    status = {Tri.MET: Tri.NOT_MET, Tri.NOT_MET: Tri.MET}.get(part.status, Tri.UNKNOWN)
+    return Outcome(status, part.reason, part.evidence, part.clears_on, part.no_data)
+
+
+def met_as_unknown(part: Outcome, reason: str) -> Outcome:
+    """A met part counts only as unknown, with `reason` before the part's own; a not_met
+    part stays not_met (with the date it would become met, then unknown)."""
+    if part.status is not Tri.MET:
+        return part
+    return Outcome(Tri.UNKNOWN, f"{reason}: {part.reason}" if part.reason else reason, part.evidence)

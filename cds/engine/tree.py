@@ -1,4 +1,17 @@
-"""A criterion's logic as a tree: Kleene any/all over leaves of registered kinds."""
+"""A criterion's logic as a tree: Kleene any/all/not over leaves of registered kinds.
+
+Besides `any` and `all`, three constructs compose what the reference pages write:
+
+- `not: <part>`: Kleene NOT ("finding AND NOT exception"; "no positive hCG in the
+  window"). Under it the part serves the opposite kind of criterion: a record that
+  counts for an exclusion (an unconfirmed diagnosis) is what makes a NOT-part of an
+  inclusion false, so it is read as an exclusion reads it.
+- `unknown_if: {reason, part}`: a met part counts only as unknown, with the reason
+  ("confirm whether the sponsor counts it"); not_met and unknown stay as they are.
+- `fallback: [first, then, ...]`: the first part decides when it has data; when it has
+  none (`Outcome.no_data`: no lab result at all), it is unknown, and the criterion is
+  that unknown OR the fallback of the rest ("no eGFR: decide by a CKD-stage code").
+"""
 
 from __future__ import annotations
 
@@ -10,7 +23,7 @@ from pydantic import ValidationError
 from cds.engine.context import EvaluationContext
 from cds.engine.kinds import KINDS, Kind, Params
 from cds.engine.logic import Tri
-from cds.engine.outcome import Outcome, combine_all, combine_any
+from cds.engine.outcome import Outcome, combine_all, combine_any, met_as_unknown, negate
 
 
 class LogicError(ValueError):
@@ -39,29 +52,70 @@ class AllOf:
     parts: tuple[Node, ...]
 
 
-Node = Union[Leaf, AnyOf, AllOf]
+@dataclass(frozen=True)
+class OnePart:
+    """A construct over a single part."""
+
+    part: Node
+
+    @property
+    def parts(self) -> tuple[Node, ...]:
+        """The one part, as the other nodes hold theirs."""
+        return (self.part,)
+
+
+@dataclass(frozen=True)
+class NotOf(OnePart):
+    """Kleene NOT of one part."""
+
+
+@dataclass(frozen=True)
+class UnknownIf(OnePart):
+    """A part whose met counts only as unknown, with a reason."""
+
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Fallback:
+    """Parts tried in order: the first with data decides (see the module docstring)."""
+
+    parts: tuple[Node, ...]
+
+
+Node = Union[Leaf, AnyOf, AllOf, NotOf, UnknownIf, Fallback]
+CONSTRUCTS = ("any", "all", "not", "unknown_if", "fallback")
 
 
 def compile_logic(block: Any, path: str) -> Node:
-    """Turn `{any: [...]}`, `{all: [...]}` or `{<kind>: {params}}` into a node.
+    """Turn `{any: [...]}`, `{all: [...]}`, `{not: ...}`, `{unknown_if: {reason, part}}`,
+    `{fallback: [...]}` or `{<kind>: {params}}` into a node.
 
-    :raise LogicError: not exactly one key, unknown kind, or parameters that do not validate.
+    :raise LogicError: not exactly one key, unknown kind, or parameters that do not validate,
+        naming the path and the key.
     """
     if not isinstance(block, dict) or len(block) != 1:
-        raise LogicError(f"{path}: expected one key (any, all, or an evaluator kind), got {block!r}")
+        raise LogicError(f"{path}: expected one key ({', '.join(CONSTRUCTS)}, or an evaluator kind), got {block!r}")
     ((key, body),) = block.items()
-    if key in ("any", "all"):
+    here = f"{path}.{key}"
+    if key in ("any", "all", "fallback"):
         if not isinstance(body, list) or len(body) < 2:
-            raise LogicError(f"{path}.{key}: expected a list of at least two parts")
-        parts = tuple(compile_logic(part, f"{path}.{key}[{i}]") for i, part in enumerate(body))
-        return AnyOf(parts) if key == "any" else AllOf(parts)
+            raise LogicError(f"{here}: expected a list of at least two parts")
+        parts = tuple(compile_logic(part, f"{here}[{i}]") for i, part in enumerate(body))
+        return {"any": AnyOf, "all": AllOf, "fallback": Fallback}[key](parts)
+    if key == "not":
+        return NotOf(compile_logic(body, here))
+    if key == "unknown_if":
+        if not isinstance(body, dict) or set(body) != {"reason", "part"} or not isinstance(body["reason"], str) or not body["reason"].strip():
+            raise LogicError(f"{here}: expected exactly the keys reason (a sentence) and part, got {body!r}")
+        return UnknownIf(compile_logic(body["part"], f"{here}.part"), body["reason"].strip())
     if key not in KINDS:
         raise LogicError(f"{path}: unknown evaluator kind {key!r} (known: {', '.join(sorted(KINDS))})")
     kind = KINDS[key]
     try:
         params = kind.params.model_validate(body or {})
     except ValidationError as exc:
-        problems = (f"{path}.{key}{_located(error['loc'])}: {validation_message(error['msg'])}" for error in exc.errors())
+        problems = (f"{here}{_located(error['loc'])}: {validation_message(error['msg'])}" for error in exc.errors())
         raise LogicError("; ".join(problems)) from None
     return Leaf(kind, params)
 
@@ -95,6 +149,13 @@ def evaluate_node(node: Node, ctx: EvaluationContext) -> Outcome:
         return combine_any([evaluate_node(p, ctx) for p in node.parts])
     if isinstance(node, AllOf):
         return combine_all([evaluate_node(p, ctx) for p in node.parts])
+    if isinstance(node, NotOf):
+        opposite = ctx.for_criterion("inclusion" if ctx.serves == "exclusion" else "exclusion")
+        return negate(evaluate_node(node.part, opposite))
+    if isinstance(node, UnknownIf):
+        return met_as_unknown(evaluate_node(node.part, ctx), node.reason)
+    if isinstance(node, Fallback):
+        return _fallback(node.parts, ctx)
     outcome = node.kind.evaluate(node.params, ctx)
     if outcome.status is not Tri.NOT_MET:
         return outcome
@@ -104,3 +165,15 @@ def evaluate_node(node: Node, ctx: EvaluationContext) -> Outcome:
     named = "; ".join(f"{u.reference} ({u.problem})" for u in unread[:3])
     more = f" and {len(unread) - 3} more" if len(unread) > 3 else ""
     return Outcome(Tri.UNKNOWN, f"{outcome.reason}, but could not read {named}{more}", outcome.evidence)
+
+
+def _fallback(parts: tuple[Node, ...], ctx: EvaluationContext) -> Outcome:
+    """The first part when it has data; else its unknown OR the fallback of the rest."""
+    first = evaluate_node(parts[0], ctx)
+    if not first.no_data:
+        return first
+    rest = _fallback(parts[1:], ctx) if len(parts) > 2 else evaluate_node(parts[1], ctx)
+    reason = "; ".join(r for r in (first.reason, rest.reason) if r)
+    if rest.status is Tri.MET:
+        return Outcome(Tri.MET, reason, rest.evidence, rest.clears_on)
+    return Outcome(Tri.UNKNOWN, reason, first.evidence + rest.evidence, None, rest.no_data)

@@ -13,31 +13,38 @@ from __future__ import annotations
 import datetime
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from cds.cards import CardOptions, build_cards, card_trial_ids, prepare_referrals, ranked_cards
+from cds.cards import EVALUATION_EXTENSION, CardOptions, build_cards, prepare_referrals, ranked_cards
 from cds.errors import PrefetchUnavailableError, TrialCdsError
-from cds.feedback.store import FeedbackStore
+from cds.feedback.store import FeedbackStore, IssuedCard
 from cds.http.models import HookRequest
 from cds.pipeline import evaluate_trials
-from cds.record.prefetch import CallbackPolicy, FhirAccess, gather
+from cds.record.prefetch import CallbackPolicy, FhirAccess, GatheredData, gather
 from cds.record.templates import PrefetchTemplate, templates_for
 from cds.trials.schema import Trial
-from fhir_mappings.record import PatientRecord, RecordError
+from fhir_mappings.record import MissingData, PatientRecord, RecordError
 from fhir_mappings.tables import load_tables
 
 log = logging.getLogger("cds.service")
 
 SERVICE_ID = "trial-eligibility"
+# The log outcome of a call answered from part of the record (some data could not be had).
+PARTIAL_DATA = "partial_data"
 HOOK = "patient-view"
 TITLE = "Clinical trial eligibility"
 
 
 def _elapsed_ms(start: float) -> int:
     return round((time.perf_counter() - start) * 1000)
+
+
+def _logged(missing: tuple[MissingData, ...]) -> list[dict[str, str]]:
+    """What the log line says about data that could not be had: the key and why (never patient data)."""
+    return [{"key": gap.key, "reason": gap.reason} for gap in missing]
 
 
 @dataclass(frozen=True)
@@ -61,7 +68,7 @@ class TrialEligibilityService:
         prepare_referrals(ordered)
         resource_types = {"Patient"}.union(*(trial.resource_types for trial in ordered))
         codes = frozenset().union(*(trial.observation_codes for trial in ordered))
-        return cls(ordered, templates_for(resource_types, codes), policy, card_options, store)
+        return cls(ordered, templates_for(resource_types, codes, policy.search_count), policy, card_options, store)
 
     def discovery_entry(self) -> dict[str, Any]:
         """This service as CDS Hooks 2.0 §Discovery describes it."""
@@ -81,7 +88,11 @@ class TrialEligibilityService:
             ),
         }
 
-    def _record(self, hook_request: HookRequest) -> tuple[PatientRecord, int]:
+    def _record(self, hook_request: HookRequest) -> tuple[PatientRecord, GatheredData]:
+        """The patient's record from prefetch and callbacks; types that could not be had are in `missing`.
+
+        :raise PrefetchUnavailableError: the Patient cannot be had, or the resources are not one patient.
+        """
         gathered = gather(
             self.templates,
             hook_request.context,
@@ -96,12 +107,15 @@ class TrialEligibilityService:
             raise PrefetchUnavailableError("the patient's record cannot be built", [str(exc)]) from exc
         if record.patient_id != hook_request.patient_id:
             raise PrefetchUnavailableError("the Patient resource received is not context.patientId")
-        return record, gathered.callbacks
+        return replace(record, missing=gathered.missing), gathered
 
     def call(self, hook_request: HookRequest, as_of: datetime.date) -> dict[str, Any]:
         """Answer one patient-view call with `{"cards": [...]}`.
 
-        :raise PrefetchUnavailableError: needed data cannot be had (412).
+        Data that could not be had is named in the log line (key and reason, no patient
+        data) and in each evaluation's `missing_data`; the cards say so.
+
+        :raise PrefetchUnavailableError: the Patient cannot be had (412).
         :raise InvalidHookRequestError: a prefetch value does not fit its template (400).
         """
         fields: dict[str, Any] = {"hookInstance": hook_request.hook_instance, "service": SERVICE_ID}
@@ -110,28 +124,33 @@ class TrialEligibilityService:
             if hook_request.is_patient_facing:
                 log.info("hook call", extra={"fields": {**fields, "outcome": "patient_facing_view", "cards": 0}})
                 return {"cards": []}
-            record, callbacks = self._record(hook_request)
-            fields.update(callbacks=callbacks, gather_ms=_elapsed_ms(start))
+            record, gathered = self._record(hook_request)
+            fields.update(callbacks=gathered.callbacks, gather_ms=_elapsed_ms(start))
+            if gathered.missing:
+                fields["missing_data"] = _logged(gathered.missing)
             evaluated = time.perf_counter()
             results = [(result.trial, result.to_json()) for result in evaluate_trials(record, self.trials, as_of)]
             cards = ranked_cards(build_cards(results, as_of, self.card_options), self.trials, self.card_options.max_cards)
             fields.update(evaluate_ms=_elapsed_ms(evaluated), trials=len(results), cards=len(cards))
         except TrialCdsError as error:
+            if isinstance(error, PrefetchUnavailableError) and error.missing:
+                fields["missing_data"] = _logged(error.missing)
             fields.update(outcome=error.code, total_ms=_elapsed_ms(start))
             log.info("hook call", extra={"fields": fields})
             raise
         self._remember(cards)
-        fields.update(outcome="ok", total_ms=_elapsed_ms(start))
+        fields.update(outcome=PARTIAL_DATA if gathered.missing else "ok", total_ms=_elapsed_ms(start))
         log.info("hook call", extra={"fields": fields})
         return {"cards": cards}
 
     def _remember(self, cards: list[dict[str, Any]]) -> None:
-        """Record which trial each card is about, for the feedback report.
+        """Record which trial each card is about and the override reasons it offered, for the feedback report.
 
         A store failure must not withhold cards from the clinician: it is logged and
         the feedback for these cards then shows no trial.
         """
         try:
-            self.store.record_cards(SERVICE_ID, card_trial_ids(cards))
+            issued = [IssuedCard.of(card, card["extension"][EVALUATION_EXTENSION]["trial"]) for card in cards]
+            self.store.record_cards(SERVICE_ID, issued)
         except SQLAlchemyError as exc:
             log.warning("cards not recorded", extra={"fields": {"error_class": type(exc).__name__}})

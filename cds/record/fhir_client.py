@@ -8,8 +8,11 @@ Every transport fault becomes a `FhirFetchError` with a short reason, in one pla
 
 from __future__ import annotations
 
+import math
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -20,16 +23,17 @@ from cds.config import normalize_base_url
 
 Resource = dict[str, Any]
 
-_STATUS_REASONS = {
-    401: "the FHIR server refused the access token (401)",
-    403: "the FHIR server denied access (403)",
-    404: "the FHIR server has no such resource (404)",
-    429: "the FHIR server is rate-limiting requests (429)",
-}
-
 
 class FhirFetchError(Exception):
     """A FHIR call did not give usable data; the message says why, without patient data."""
+
+
+class _BudgetSpent(Exception):
+    """The hook call's deadline passed before or during a request (not the server's fault).
+
+    Raised inside the client only: the read or search that was running turns it into a
+    `FhirFetchError` that says how far it got.
+    """
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,31 @@ class FetchLimits:
     deadline_seconds: float
     max_resources_per_search: int
     max_pages_per_search: int
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g} s"
+
+
+def _status_reason(status: int) -> str:
+    """Why an answer with this (non-200) status gives no data: the server refused, failed, or redirected."""
+    try:
+        label = f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        label = str(status)
+    if 400 <= status < 500:
+        return f"the FHIR server refused the request ({label})"
+    if status >= 500:
+        return f"the FHIR server failed ({label})"
+    return f"the FHIR server answered with an unexpected status ({label}); redirects are not followed"
+
+
+def _expected_pages(first_page: Resource, matches: int) -> int | None:
+    """How many pages a search will take, from the first page's `total` and size (None if unknown)."""
+    total = first_page.get("total")
+    if not isinstance(total, int) or isinstance(total, bool) or matches <= 0:
+        return None
+    return max(1, math.ceil(total / matches))
 
 
 def _has_dot_segment(path: str) -> bool:
@@ -92,7 +121,11 @@ def bundle_resources(bundle: Resource) -> list[Resource]:
 
 
 class FhirClient:
-    """A FHIR client bound to one allow-listed base URL, one token and one deadline."""
+    """A FHIR client bound to one allow-listed base URL, one token and one deadline.
+
+    Usable outside a hook call too (a SMART app's own reads): give it the app's base URL,
+    token and a `time.monotonic()` deadline.
+    """
 
     def __init__(self, base_url: str, access_token: str | None, limits: FetchLimits, deadline: float) -> None:
         """Bind the client; `deadline` is a `time.monotonic()` instant shared by the
@@ -115,31 +148,45 @@ class FhirClient:
         """The absolute URL of a template query relative to the base."""
         return urljoin(self.base_url + "/", relative)
 
+    def _budget_spent(self, progress: str) -> FhirFetchError:
+        return FhirFetchError(
+            f"the service's budget of {_seconds(self.limits.deadline_seconds)} for this call ran out {progress}"
+        )
+
     def _get(self, url: str) -> Resource:
+        """GET one URL under the base and parse the answer as a FHIR resource.
+
+        :raise _BudgetSpent: the call's deadline passed, or cut a request short.
+        :raise FhirFetchError: the server did not answer within its timeout, refused,
+            failed, or sent something that is not a FHIR resource.
+        """
         if not same_base(url, self.base_url):
             raise FhirFetchError("a link points outside the allowed FHIR server; not followed")
         remaining = self._deadline - time.monotonic()
         if remaining <= 0:
-            raise FhirFetchError("the FHIR server did not answer in time (deadline passed)")
-        timeout = (
-            min(self.limits.connect_timeout_seconds, remaining),
-            min(self.limits.read_timeout_seconds, remaining),
-        )
+            raise _BudgetSpent
+        connect = min(self.limits.connect_timeout_seconds, remaining)
+        read = min(self.limits.read_timeout_seconds, remaining)
         try:
-            response = self._session.get(url, timeout=timeout, allow_redirects=False)
+            response = self._session.get(url, timeout=(connect, read), allow_redirects=False)
+        except requests.ConnectTimeout as exc:
+            if connect < self.limits.connect_timeout_seconds:
+                raise _BudgetSpent from exc
+            raise FhirFetchError(
+                f"the FHIR server did not accept a connection within {_seconds(self.limits.connect_timeout_seconds)}"
+            ) from exc
         except requests.Timeout as exc:
-            raise FhirFetchError("the FHIR server did not answer in time (timeout)") from exc
+            if read < self.limits.read_timeout_seconds:
+                raise _BudgetSpent from exc
+            raise FhirFetchError(
+                f"the FHIR server did not answer within {_seconds(self.limits.read_timeout_seconds)}"
+            ) from exc
         except requests.ConnectionError as exc:
             raise FhirFetchError("the FHIR server could not be reached") from exc
         except requests.RequestException as exc:
             raise FhirFetchError(f"the FHIR request failed ({type(exc).__name__})") from exc
-        status = response.status_code
-        if status != 200:
-            if status in _STATUS_REASONS:
-                raise FhirFetchError(_STATUS_REASONS[status])
-            if status >= 500:
-                raise FhirFetchError(f"the FHIR server failed ({status})")
-            raise FhirFetchError(f"the FHIR server answered with an unexpected status ({status})")
+        if response.status_code != 200:
+            raise FhirFetchError(_status_reason(response.status_code))
         try:
             body = orjson.loads(response.content)
         except orjson.JSONDecodeError as exc:
@@ -153,9 +200,12 @@ class FhirClient:
     def read(self, relative: str, resource_type: str) -> Resource:
         """Read one resource (`Type/id`).
 
-        :raise FhirFetchError: transport fault, bad status, or not a `resource_type`.
+        :raise FhirFetchError: transport fault, bad status, the budget spent, or not a `resource_type`.
         """
-        resource = self._get(self.url_for(relative))
+        try:
+            resource = self._get(self.url_for(relative))
+        except _BudgetSpent:
+            raise self._budget_spent(f"before the {resource_type} read was answered") from None
         if resource["resourceType"] != resource_type:
             raise FhirFetchError(f"the FHIR server returned a {resource['resourceType']}, not a {resource_type}")
         return resource
@@ -163,38 +213,66 @@ class FhirClient:
     def search(self, relative: str) -> list[Resource]:
         """Run a search and return every page's resources.
 
-        :raise FhirFetchError: as `pages_after`, the first page included.
+        :raise FhirFetchError: as `search_pages`.
         """
-        first_page = self._searchset(self._get(self.url_for(relative)))
-        return bundle_resources(first_page) + self.pages_after(first_page)
+        return [resource for page in self.search_pages(relative) for resource in page]
 
-    def pages_after(self, first_page: Resource) -> list[Resource]:
-        """Return the resources of every page after a search Bundle, via `next` links.
+    def search_pages(self, relative: str) -> Iterator[list[Resource]]:
+        """Run a search and yield each page's resources as it arrives, following `next` links.
 
-        :raise FhirFetchError: a page fails, a `next` link leaves the base URL or
-            loops, or the search passes its resource or page cap.
+        :raise FhirFetchError: a page fails, the budget runs out, a `next` link leaves
+            the base URL or loops, or the search passes its resource or page cap.
+        """
+        return self._pages(None, self.url_for(relative))
+
+    def pages_after(self, first_page: Resource) -> Iterator[list[Resource]]:
+        """Yield the resources of every page after a search Bundle the client already has
+        (a prefetched first page), via `next` links.
+
+        :raise FhirFetchError: as `search_pages`, the first page's resources counted.
+        """
+        pages = self._pages(first_page, next_link(first_page))
+        next(pages)  # the first page's resources: the caller has them already
+        return pages
+
+    def _pages(self, first_page: Resource | None, url: str | None) -> Iterator[list[Resource]]:
+        """Walk a search from `first_page` (already read) or from `url`, one page at a time.
+
+        Only one page's Bundle is alive at a time: each is dropped once its resources
+        are handed on, so a long record never sits in memory twice.
         """
         cap = self.limits.max_resources_per_search
-        count = len(bundle_resources(first_page))
-        if count > cap:
-            raise FhirFetchError(f"the search has more than {cap} results")
-        resources: list[Resource] = []
         seen: set[str] = set()
-        pages = 1
-        url = next_link(first_page)
-        while url is not None:
-            if url in seen:
-                raise FhirFetchError("the search's next links loop; results are incomplete")
-            seen.add(url)
-            pages += 1
-            if pages > self.limits.max_pages_per_search:
-                raise FhirFetchError(f"the search has more than {self.limits.max_pages_per_search} pages")
-            page = self._searchset(self._get(url))
-            resources.extend(bundle_resources(page))
-            if count + len(resources) > cap:
+        pages_read = 0
+        expected: int | None = None
+        count = 0
+        page = first_page
+        while True:
+            if page is None:
+                assert url is not None
+                if url in seen:
+                    raise FhirFetchError("the search's next links loop; results are incomplete")
+                seen.add(url)
+                if pages_read >= self.limits.max_pages_per_search:
+                    raise FhirFetchError(f"the search has more than {self.limits.max_pages_per_search} pages")
+                try:
+                    page = self._searchset(self._get(url))
+                except _BudgetSpent:
+                    read = f"{pages_read} page" if pages_read == 1 else f"{pages_read} pages"
+                    of = f" of {expected}" if expected is not None else "; more remained"
+                    raise self._budget_spent(f"after {read}{of}") from None
+            pages_read += 1
+            resources = bundle_resources(page)
+            if expected is None:
+                expected = _expected_pages(page, _matches(page))
+            count += len(resources)
+            if count > cap:
                 raise FhirFetchError(f"the search has more than {cap} results")
             url = next_link(page)
-        return resources
+            page = None
+            yield resources
+            if url is None:
+                return
 
     @staticmethod
     def _searchset(resource: Resource) -> Resource:
@@ -203,3 +281,13 @@ class FhirClient:
         if is_malformed_bundle(resource):
             raise FhirFetchError("the FHIR server's Bundle has an entry or link that is not a list")
         return resource
+
+
+def _matches(bundle: Resource) -> int:
+    """How many entries of a search page are matches (`_include`d resources are not counted in `total`)."""
+    return sum(
+        1
+        for entry in bundle.get("entry") or []
+        if isinstance(entry, dict)
+        and not (isinstance(search := entry.get("search"), dict) and search.get("mode") in ("include", "outcome"))
+    )

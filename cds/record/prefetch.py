@@ -5,8 +5,11 @@ CDS Hooks 2.0 §Prefetch Template, key by key:
 - `null`: the client has no such data; not fetched;
 - an OperationOutcome: the client could not get it; counted as missing, not re-queried;
 - absent: fetched from `fhirServer` with the client's bearer token.
-Data that is needed and cannot be had is a 412 (`PrefetchUnavailableError`) listing
-every missing key with its reason.
+A key that cannot be had is missing, with its reason (`GatheredData.missing`); the
+evaluation then runs on the rest, every criterion that needs a missing type unknown.
+Only the Patient is required: without it there is no one to evaluate, and the call is
+a 412 (`PrefetchUnavailableError`) listing every missing key with its reason
+(docs/design.md, "Service choices").
 """
 
 from __future__ import annotations
@@ -26,9 +29,13 @@ from cds.record.fhir_client import (
     next_link,
 )
 from cds.record.templates import PrefetchTemplate
+from fhir_mappings.record import MissingData
 
 Resource = dict[str, Any]
 Job = Callable[[FhirClient], list[Resource]]
+# Resource types without which no evaluation can be made: a template reading one is required.
+REQUIRED_TYPES = frozenset({"Patient"})
+NOT_FETCHED_WITHOUT_PATIENT = "not fetched: without the Patient the call cannot be answered"
 
 
 @dataclass(frozen=True)
@@ -41,12 +48,13 @@ class FhirAccess:
 
 @dataclass(frozen=True)
 class CallbackPolicy:
-    """The deployment's rules for FHIR callbacks."""
+    """The deployment's rules for FHIR callbacks (and the page size their searches ask for)."""
 
     allowed_servers: tuple[str, ...]
     allow_no_token: bool
     max_parallel: int
     limits: FetchLimits
+    search_count: int | None = None
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> CallbackPolicy:
@@ -62,15 +70,18 @@ class CallbackPolicy:
                 max_resources_per_search=config["FHIR_SEARCH_MAX_RESOURCES"],
                 max_pages_per_search=config["FHIR_SEARCH_MAX_PAGES"],
             ),
+            search_count=config["FHIR_SEARCH_COUNT"],
         )
 
 
 @dataclass(frozen=True)
 class GatheredData:
-    """The resources for one hook call, and how many FHIR searches or reads it took."""
+    """The resources for one hook call, how many FHIR searches or reads it took, and
+    what could not be had (one entry per prefetch key, with the reason)."""
 
     resources: tuple[Resource, ...]
     callbacks: int
+    missing: tuple[MissingData, ...] = ()
 
 
 def _describe(template: PrefetchTemplate) -> str:
@@ -84,7 +95,7 @@ def _prefetched(
 ) -> tuple[list[Resource], Job | None]:
     """The resources a present prefetch value holds, and a job for its further pages."""
     if value["resourceType"] == "Bundle":
-        job = (lambda client: client.pages_after(value)) if next_link(value) else None
+        job = (lambda client: [r for page in client.pages_after(value) for r in page]) if next_link(value) else None
         return bundled[template.key], job
     if template.is_read and value["resourceType"] == template.resource_type:
         return [value], None
@@ -118,8 +129,8 @@ def _callback_server(access: FhirAccess, policy: CallbackPolicy) -> tuple[str | 
 
 def _run(
     jobs: Mapping[PrefetchTemplate, Job], fhir_server: str, access_token: str | None, policy: CallbackPolicy
-) -> tuple[list[Resource], list[str]]:
-    """Run the callbacks concurrently; return their resources and the failures."""
+) -> tuple[list[Resource], dict[PrefetchTemplate, str]]:
+    """Run the callbacks concurrently; return their resources and why each failed one failed."""
     deadline = time.monotonic() + policy.limits.deadline_seconds
 
     def run_one(job: Job) -> list[Resource]:
@@ -130,15 +141,19 @@ def _run(
             client.close()
 
     resources: list[Resource] = []
-    problems: list[str] = []
+    failures: dict[PrefetchTemplate, str] = {}
     with ThreadPoolExecutor(max_workers=min(policy.max_parallel, len(jobs))) as pool:
         futures = {template: pool.submit(run_one, job) for template, job in jobs.items()}
         for template, future in futures.items():
             try:
                 resources.extend(future.result())
             except FhirFetchError as exc:
-                problems.append(f"{_describe(template)}: {exc}")
-    return resources, problems
+                failures[template] = str(exc)
+    return resources, failures
+
+
+def _is_required(template: PrefetchTemplate) -> bool:
+    return template.resource_type in REQUIRED_TYPES
 
 
 def gather(
@@ -152,12 +167,14 @@ def gather(
     """Collect every resource the templates ask for, from prefetch or the FHIR server.
 
     `bundled` holds the resources of each prefetched Bundle, by key (`HookRequest.bundled`).
+    A key that cannot be had is left out of the resources and named in `missing`, with why.
 
     :raise InvalidHookRequestError: a prefetch value does not fit its template.
-    :raise PrefetchUnavailableError: some needed data cannot be had; lists each piece.
+    :raise PrefetchUnavailableError: the Patient cannot be had; lists every missing key.
     """
+    templates = tuple(templates)
     resources: list[Resource] = []
-    problems: list[str] = []
+    problems: dict[PrefetchTemplate, str] = {}
     jobs: dict[PrefetchTemplate, Job] = {}
     for template in templates:
         if template.key not in prefetch:
@@ -167,7 +184,7 @@ def gather(
         if value is None:
             continue
         if value["resourceType"] == "OperationOutcome":
-            problems.append(f"{_describe(template)}: the client could not prefetch it (OperationOutcome)")
+            problems[template] = "the client could not prefetch it (OperationOutcome)"
             continue
         present, more_pages = _prefetched(template, value, bundled)
         resources.extend(present)
@@ -176,11 +193,19 @@ def gather(
     if jobs:
         server, reason = _callback_server(access, policy)
         if server is None:
-            problems.extend(f"{_describe(template)}: {reason}" for template in jobs)
-        elif not problems:  # a 412 is certain already: spare the EHR the calls
+            problems.update((template, reason) for template in jobs)
+        elif any(_is_required(template) for template in problems):  # a 412 is certain: spare the EHR the calls
+            problems.update((template, NOT_FETCHED_WITHOUT_PATIENT) for template in jobs)
+        else:
             fetched, failures = _run(jobs, server, access.access_token, policy)
             resources.extend(fetched)
-            problems.extend(failures)
-    if problems:
-        raise PrefetchUnavailableError("data the evaluation needs cannot be had", problems)
-    return GatheredData(tuple(resources), len(jobs))
+            problems.update(failures)
+    failed = [template for template in templates if template in problems]
+    missing = tuple(MissingData(t.key, t.resource_type, problems[t]) for t in failed)
+    if any(_is_required(template) for template in failed):
+        raise PrefetchUnavailableError(
+            "data the evaluation needs cannot be had",
+            [f"{_describe(template)}: {problems[template]}" for template in failed],
+            missing=missing,
+        )
+    return GatheredData(tuple(resources), len(jobs), missing)

@@ -51,11 +51,17 @@ class PrefetchTemplate:
         return _TOKEN.sub(substitute, self.query)
 
 
-def load_templates(observation_codes: Iterable[tuple[str, str]] = ()) -> tuple[PrefetchTemplate, ...]:
+def load_templates(
+    observation_codes: Iterable[tuple[str, str]] = (), count: int | None = None
+) -> tuple[PrefetchTemplate, ...]:
     """Read every known template from the package's prefetch_templates.yaml.
 
     A template marked `observation_codes` gets `&code=` with the given (system, code)
-    pairs, sorted so the published query is stable.
+    pairs, sorted so the published query is stable. With `count`, every search asks
+    for pages of that many results (`&_count=`, in the CDS Hooks 2.0 recommended
+    subset): a server's default page is often 20 (HAPI FHIR, sekmet), and a long
+    record then takes hundreds of round trips. The server may cap it; `next` links
+    are followed either way.
     """
     text = resources.files("cds.record").joinpath("prefetch_templates.yaml").read_text("utf-8")
     data = yaml.safe_load(text)["templates"]
@@ -65,19 +71,21 @@ def load_templates(observation_codes: Iterable[tuple[str, str]] = ()) -> tuple[P
         query = entry["query"]
         if entry.get("observation_codes") and codes:
             query = f"{query}&code={codes}"
+        if count is not None and "?" in query:
+            query = f"{query}&_count={count}"
         templates.append(PrefetchTemplate(key, tuple(entry["resource_types"]), query))
     return tuple(templates)
 
 
 def templates_for(
-    resource_types: Iterable[str], observation_codes: Iterable[tuple[str, str]] = ()
+    resource_types: Iterable[str], observation_codes: Iterable[tuple[str, str]] = (), count: int | None = None
 ) -> tuple[PrefetchTemplate, ...]:
-    """The templates that cover the given resource types, in file order.
+    """The templates that cover the given resource types, in file order (`count`: as `load_templates`).
 
     :raise ValueError: a resource type has no template, so its data could never be had.
     """
     wanted = set(resource_types)
-    known = load_templates(observation_codes)
+    known = load_templates(observation_codes, count)
     uncovered = wanted.difference(*(template.resource_types for template in known))
     if uncovered:
         raise ValueError(f"no prefetch template for resource types: {', '.join(sorted(uncovered))}")

@@ -20,14 +20,15 @@ from cds.security.policy import SecurityPolicy
 class TrustedClient:
     """One CDS client allowed to call the service (CDS Hooks 2.0 §"Trusting CDS Clients": allowlist of iss and jku).
 
-    Exactly one of jku (keys fetched from that HTTPS URL) or inline_keys (a JWK Set
-    agreed out-of-band) is set. An empty tenants set means the client sends no tenant
-    we check.
+    `inline_keys` are keys pinned in the configuration (a JWK Set agreed out-of-band);
+    `allowed_jkus` are the HTTPS URLs its keys may be fetched from, the only ones ever
+    fetched for it. A client has either or both. An empty tenants set means the client
+    sends no tenant we check.
     """
 
     iss: str
     algorithms: frozenset[str]
-    jku: str | None
+    allowed_jkus: tuple[str, ...]
     inline_keys: Mapping[str, SigningKey] | None
     tenants: frozenset[str]
 
@@ -38,7 +39,7 @@ class _ClientEntry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     iss: str = Field(min_length=1)
-    jku: str | None = None
+    jku: str | list[str] | None = None
     jwks: dict[str, Any] | None = None
     tenant: str | list[str] | None = None
     algorithms: list[str] | None = None
@@ -76,15 +77,25 @@ def _build_client(raw_entry: Any, label: str, policy: SecurityPolicy) -> Trusted
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'entry'}: {e['msg']}" for e in error.errors())
         raise ClientConfigError(f"{label}: {problems}") from error
     label = f"{label} (iss {entry.iss!r})"
-    if (entry.jku is None) == (entry.jwks is None):
-        raise ClientConfigError(f"{label}: give exactly one of 'jku' or 'jwks'")
+    if entry.jku is None and entry.jwks is None:
+        raise ClientConfigError(f"{label}: give 'jku', 'jwks' or both")
     return TrustedClient(
         iss=entry.iss,
         algorithms=_algorithms(entry.algorithms, label, policy),
-        jku=_https_url(entry.jku, label) if entry.jku is not None else None,
+        allowed_jkus=_jkus(entry.jku, label),
         inline_keys=_inline_keys(entry.jwks, label) if entry.jwks is not None else None,
         tenants=_tenants(entry.tenant, label),
     )
+
+
+def _jkus(jku: str | list[str] | None, label: str) -> tuple[str, ...]:
+    """The client's jku allow-list: one URL or a list (a client that moved its JWK Set lists both while it moves)."""
+    if jku is None:
+        return ()
+    urls = [jku] if isinstance(jku, str) else jku
+    if not urls:
+        raise ClientConfigError(f"{label}: jku must be an https:// URL or a non-empty list of them")
+    return tuple(_https_url(url, label) for url in urls)
 
 
 def _algorithms(configured: list[str] | None, label: str, policy: SecurityPolicy) -> frozenset[str]:

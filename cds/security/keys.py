@@ -1,4 +1,4 @@
-"""Find the public key that signed a client JWT: inline JWK Set, or the client's allow-listed jku."""
+"""Find the public key that signed a client JWT: a pinned JWK Set, or the client's allow-listed jku."""
 
 from __future__ import annotations
 
@@ -23,11 +23,14 @@ class _CachedKeys:
 
 
 class SigningKeyResolver:
-    """Resolve (client, kid) to a key, fetching only URLs that are configured for that client.
+    """Resolve (client, kid) to a key: a pinned key first, else one fetched from an allow-listed jku.
 
     CDS Hooks 2.0 §"Trusting CDS Clients" says services SHOULD keep an allowlist of iss
     and jku URLs; a jku taken from the token itself would let anyone supply their own
-    key (and make us fetch any URL), so the header's jku must equal the configured one.
+    key (and make us fetch any URL), so only a URL on the client's allow-list is ever
+    fetched. A kid that names a pinned key needs no fetch at all: the signature is
+    checked against that key whatever URL the header names (the CDS Hooks sandbox
+    always sends its jku).
     """
 
     def __init__(self, policy: SecurityPolicy, session: requests.Session | None = None) -> None:
@@ -39,19 +42,38 @@ class SigningKeyResolver:
     def resolve(self, client: TrustedClient, kid: str, header_jku: str | None, now: float) -> SigningKey:
         """Return the key named by kid; refetch a jku once when the kid is unknown (key rotation).
 
+        Order: the client's pinned keys; then the header's jku if it is on the client's
+        allow-list (off it: rejected, never fetched); with no jku in the header, the
+        allow-listed URLs in turn.
+
         :raise ClientAuthError: jku not allow-listed, kid unknown, or the JWK Set unavailable.
         """
-        if header_jku is not None and header_jku != client.jku:
+        if client.inline_keys is not None and kid in client.inline_keys:
+            return client.inline_keys[kid]
+        if header_jku is not None and header_jku not in client.allowed_jkus:
             raise ClientAuthError("jku in token header is not allow-listed for this iss")
-        if client.inline_keys is not None:
-            return _pick(client.inline_keys, kid)
+        first_failure: ClientAuthError | None = None
+        for jku in (header_jku,) if header_jku is not None else client.allowed_jkus:
+            try:
+                keys = self._keys_of(jku, kid, now)
+            except ClientAuthError as failure:
+                first_failure = first_failure or failure
+                continue
+            if kid in keys:
+                return keys[kid]
+        raise first_failure or ClientAuthError("kid not found in the client's JWK Set")
+
+    def _keys_of(self, jku: str, kid: str, now: float) -> dict[str, SigningKey]:
+        """The keys of one allow-listed jku: cached for an hour, fetched again once for an unknown kid."""
         with self._lock:
-            cached = self._cache.get(client.jku)
-            if cached is None or now - cached.fetched_at >= self._policy.jwks_cache_seconds:
-                cached = self._fetch(client.jku, now)
-            elif kid not in cached.keys and now - cached.fetched_at >= self._policy.jwks_min_refetch_seconds:
-                cached = self._fetch(client.jku, now)
-        return _pick(cached.keys, kid)
+            cached = self._cache.get(jku)
+            if (
+                cached is None
+                or now - cached.fetched_at >= self._policy.jwks_cache_seconds
+                or (kid not in cached.keys and now - cached.fetched_at >= self._policy.jwks_min_refetch_seconds)
+            ):
+                cached = self._fetch(jku, now)
+            return cached.keys
 
     def _fetch(self, jku: str, now: float) -> _CachedKeys:
         """GET the JWK Set over HTTPS without following redirects (a redirect could leave the allowlist)."""
@@ -77,11 +99,3 @@ class SigningKeyResolver:
         cached = _CachedKeys(keys=parsed.keys, fetched_at=now)
         self._cache[jku] = cached
         return cached
-
-
-def _pick(keys: dict[str, SigningKey], kid: str) -> SigningKey:
-    """Return the key for kid, or reject the token."""
-    try:
-        return keys[kid]
-    except KeyError:
-        raise ClientAuthError("kid not found in the client's JWK Set") from None

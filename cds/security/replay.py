@@ -16,9 +16,8 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.schema import CreateIndex, CreateTable
 
-from cds.database import open_engine
+from cds.database import create_tables, open_engine
 from cds.security.policy import SecurityPolicy
 
 _metadata = MetaData()
@@ -77,6 +76,12 @@ class ReplayStore:
         self._last_purge = now
         return deleted.rowcount
 
+    def close(self) -> None:
+        """Release this process's connections (a store is otherwise kept for the worker's life)."""
+        if self._engine is not None and self._engine_pid == os.getpid():
+            self._engine.dispose()
+        self._engine = None
+
     def _connected_engine(self) -> Engine:
         """Create the engine in the process that uses it.
 
@@ -90,8 +95,5 @@ class ReplayStore:
                 self._engine.dispose(close=False)
             self._engine = open_engine(self._database_url, self._policy.replay_db_busy_timeout_seconds)
             self._engine_pid = pid
-            with self._engine.begin() as connection:
-                connection.execute(CreateTable(seen_tokens, if_not_exists=True))
-                for index in seen_tokens.indexes:
-                    connection.execute(CreateIndex(index, if_not_exists=True))
+            create_tables(self._engine, _metadata)
         return self._engine

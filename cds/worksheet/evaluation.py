@@ -44,6 +44,10 @@ def evaluate_patient(
         gathered = gather(
             service.templates, {"patientId": patient_id}, {}, {}, FhirAccess(fhir_base, access_token), service.policy
         )
+        if gathered.missing:  # the worksheet shows only whole records (a missing Patient raised above)
+            raise RecordUnavailableError(
+                tuple(f"prefetch '{m.key}' ({m.resource_type} search): {m.reason}" for m in gathered.missing)
+            )
         record = PatientRecord.from_resources(gathered.resources)
     except PrefetchUnavailableError as exc:
         raise RecordUnavailableError(exc.details or (exc.message,)) from exc

@@ -125,3 +125,36 @@ def test_every_card_links_to_the_worksheet_as_a_smart_app(as_of, trial, potentia
     smart = [link for link in card["links"] if link["type"] == "smart"]
     assert smart == [{"label": "Open the eligibility worksheet", "url": LAUNCH_URL, "type": "smart"}]
     assert "appContext" not in smart[0]
+
+
+MISSING_LABS = {
+    "key": "observations",
+    "resource_type": "Observation",
+    "reason": "the service's budget of 4.5 s for this call ran out after 3 pages of 9",
+}
+
+
+def test_partial_record_gives_a_card_that_names_the_missing_data_and_refers_no_one(
+    as_of, trial, potentially_eligible
+):
+    evaluation = {**potentially_eligible, "missing_data": [MISSING_LABS]}
+    (card,) = build_cards([(trial, evaluation)], as_of, DEFAULT_OPTIONS)
+    assert card["summary"] == "NCT05247203 (telitacicept, SLE): not fully checked, could not get lab results"
+    assert card["detail"].startswith("**Not fully checked.**")
+    assert f"- lab results (prefetch `observations`): {MISSING_LABS['reason']}" in card["detail"]
+    assert "**To confirm at screening**" in card["detail"]
+    assert "suggestions" not in card and "selectionBehavior" not in card
+    assert card["extension"][EVALUATION_EXTENSION] == evaluation
+
+
+def test_partial_record_never_gives_the_may_become_a_candidate_card(as_of, trial, ineligible_until):
+    evaluation = {**ineligible_until(as_of + datetime.timedelta(days=10)), "missing_data": [MISSING_LABS]}
+    assert build_cards([(trial, evaluation)], as_of, DEFAULT_OPTIONS) == []
+
+
+def test_summary_of_a_partial_record_stays_under_140_characters(as_of, trial, potentially_eligible):
+    every_type = ["Condition", "Observation", "MedicationStatement", "MedicationRequest", "MedicationAdministration",
+                  "Procedure", "Immunization", "AllergyIntolerance"]
+    gaps = [{**MISSING_LABS, "key": t.lower(), "resource_type": t} for t in every_type]
+    (card,) = build_cards([(trial, {**potentially_eligible, "missing_data": gaps})], as_of, DEFAULT_OPTIONS)
+    assert len(card["summary"]) < 140

@@ -1,6 +1,7 @@
 """The FHIR host allow-list (issue 5, item 2): the service calls, and sends the client's
-token to, only an allow-listed base URL; anything else is a 412 without any outbound
-request, and links or redirects that leave the base are not followed.
+token to, only an allow-listed base URL; for anything else the data is missing (named,
+with the reason, in a partial answer, issue 11) without any outbound request, and links
+or redirects that leave the base are not followed.
 
 The `fhir` fixture fails a test on any call to a URL it did not register, so "no
 outbound request" is checked twice: by `fhir.calls` and by the fixture's teardown.
@@ -16,6 +17,7 @@ from hook_settings import (
     BEARER,
     FHIR_BASE,
     SERVICE_URL,
+    missing_data,
     observations_url,
     resources_of,
     searchset,
@@ -46,10 +48,7 @@ def test_fhir_server_not_on_the_allow_list_gets_no_request(client, hook_request,
     body["fhirServer"] = fhir_server
     del body["prefetch"]["observations"]
     response = client.post(SERVICE_URL, json=body)
-    assert response.status_code == 412
-    assert error_code(response) == "TRIALCDS-PREFETCH-412"
-    assert "prefetch 'observations'" in diagnostics(response)
-    assert "not on this service's allow-list" in diagnostics(response)
+    assert "not on this service's allow-list" in missing_data(response)["observations"]["reason"]
     assert len(fhir.calls) == 0
 
 
@@ -81,9 +80,7 @@ def test_next_link_of_a_fetched_page_that_leaves_the_base_is_not_followed(client
     labs = resources_of(body["prefetch"].pop("observations"))
     fhir.get(LABS_URL, json=searchset(labs[:3], next_url=next_url))
     response = client.post(SERVICE_URL, json=body)
-    assert response.status_code == 412
-    assert "prefetch 'observations'" in diagnostics(response)
-    assert "outside the allowed FHIR server; not followed" in diagnostics(response)
+    assert missing_data(response)["observations"]["reason"] == "a link points outside the allowed FHIR server; not followed"
     assert [unquote(call.request.url) for call in fhir.calls] == [LABS_URL]
 
 
@@ -92,17 +89,18 @@ def test_redirect_to_another_host_is_not_followed(client, hook_request, fhir):
     del body["prefetch"]["observations"]
     fhir.get(LABS_URL, status=307, headers={"Location": f"https://attacker.example.net/fhir/{LABS_QUERY}"})
     response = client.post(SERVICE_URL, json=body)
-    assert response.status_code == 412
-    assert "unexpected status (307)" in diagnostics(response)
+    assert "unexpected status (307 Temporary Redirect)" in missing_data(response)["observations"]["reason"]
     assert [unquote(call.request.url) for call in fhir.calls] == [LABS_URL]
 
 
-def test_no_request_at_all_when_any_key_already_cannot_be_had(client, hook_request, fhir):
-    """A 412 that is certain from the request alone spares the EHR every callback."""
+def test_no_request_at_all_when_the_patient_already_cannot_be_had(client, hook_request, fhir):
+    """A 412 that is certain from the request alone (no Patient) spares the EHR every callback."""
     body = hook_request()
     del body["prefetch"]["observations"]
-    body["prefetch"]["immunizations"] = {"resourceType": "OperationOutcome", "issue": []}
+    body["prefetch"]["patient"] = {"resourceType": "OperationOutcome", "issue": []}
     response = client.post(SERVICE_URL, json=body)
     assert response.status_code == 412
-    assert "prefetch 'immunizations'" in diagnostics(response)
+    assert error_code(response) == "TRIALCDS-PREFETCH-412"
+    assert "prefetch 'patient' (Patient read): the client could not prefetch it" in diagnostics(response)
+    assert "prefetch 'observations' (Observation search): not fetched" in diagnostics(response)
     assert len(fhir.calls) == 0

@@ -19,6 +19,7 @@ from typing import Any
 from hook_settings import (
     ACCESS_TOKEN,
     BEARER,
+    FHIR_BASE,
     SERVICE_URL,
     observations_url,
     resources_of,
@@ -102,7 +103,13 @@ def run_everything(client, hook_request, fhir) -> list[dict[str, Any]]:
     failing["hookInstance"] = str(uuid.uuid4())
     del failing["prefetch"]["observations"]
     fhir.get(LABS_URL, status=503, body=f"upstream error for {PATIENT_ID}")
-    assert client.post(SERVICE_URL, json=failing).status_code == 412
+    assert client.post(SERVICE_URL, json=failing).status_code == 200  # answered from the rest of the record
+
+    no_patient = distinctive(hook_request())
+    no_patient["hookInstance"] = str(uuid.uuid4())
+    del no_patient["prefetch"]["patient"]
+    fhir.get(f"{FHIR_BASE}/Patient/{PATIENT_ID}", status=503, body=f"upstream error for {PATIENT_ID}")
+    assert client.post(SERVICE_URL, json=no_patient).status_code == 412
 
     other_patient = distinctive(hook_request())
     other_patient["context"]["patientId"] = "pt-other-1"
@@ -110,7 +117,7 @@ def run_everything(client, hook_request, fhir) -> list[dict[str, Any]]:
     assert client.post("/cds-services/nope", json=from_prefetch).status_code == 404
     bad_feedback = {"feedback": [{**feedback, "card": PATIENT_ID}]}
     assert client.post(SERVICE_URL + "/feedback", json=bad_feedback).status_code == 400
-    return [from_prefetch, fetched, failing]
+    return [from_prefetch, fetched, failing, no_patient]
 
 
 def test_a_full_run_logs_json_lines_without_phi(make_app, hook_request, fhir, caplog, capfd):
@@ -128,7 +135,12 @@ def test_a_full_run_logs_json_lines_without_phi(make_app, hook_request, fhir, ca
 
     hook_calls = {entry["hookInstance"]: entry for entry in entries if entry["event"] == "hook call"}
     assert set(hook_calls) == {body["hookInstance"] for body in sent}
-    assert [hook_calls[body["hookInstance"]]["outcome"] for body in sent] == ["ok", "ok", "TRIALCDS-PREFETCH-412"]
+    outcomes = [hook_calls[body["hookInstance"]]["outcome"] for body in sent]
+    assert outcomes == ["ok", "ok", "partial_data", "TRIALCDS-PREFETCH-412"]
+    # The log names what could not be had and why, and nothing of what the server said.
+    reason = "the FHIR server failed (503 Service Unavailable)"
+    assert hook_calls[sent[2]["hookInstance"]]["missing_data"] == [{"key": "observations", "reason": reason}]
+    assert hook_calls[sent[3]["hookInstance"]]["missing_data"] == [{"key": "patient", "reason": reason}]
     assert all(isinstance(entry["total_ms"], int) for entry in hook_calls.values())
     assert all(isinstance(entry["gather_ms"], int) for entry in list(hook_calls.values())[:2])
 

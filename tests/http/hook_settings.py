@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from cds.config import DEFAULTS
 from cds.record.templates import templates_for
 from cds.trials.loader import load_trials
 
@@ -40,11 +41,31 @@ def resources_of(bundle: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 OBSERVATIONS_KEY = "observations"
+# The page size the service's searches ask for by default (`_count`).
+SEARCH_COUNT = DEFAULTS["FHIR_SEARCH_COUNT"]
+
+
+def search_url(query: str) -> str:
+    """The URL of one of the service's searches other than the Observation one (`Type?patient=…`), with its `_count`."""
+    return f"{FHIR_BASE}/{query}&_count={SEARCH_COUNT}"
 
 
 def observations_url(patient_id: str = "demo-eligible") -> str:
     """The Observation search the service makes: the published template, filled, on FHIR_BASE."""
     trials = load_trials().values()
     codes = frozenset().union(*(trial.observation_codes for trial in trials))
-    (template,) = [t for t in templates_for({"Observation"}, codes) if t.key == OBSERVATIONS_KEY]
+    (template,) = [t for t in templates_for({"Observation"}, codes, SEARCH_COUNT) if t.key == OBSERVATIONS_KEY]
     return f"{FHIR_BASE}/{template.fill({'patientId': patient_id})}"
+
+
+def missing_data(response: Any) -> dict[str, dict[str, str]]:
+    """A partial answer's missing data, by prefetch key, as every card's evaluation and the answer agree on.
+
+    Every trial's evaluation is in its card, so the answer must have cards; `{}` when nothing is missing.
+    """
+    assert response.status_code == 200, response.get_data(as_text=True)
+    cards = response.json["cards"]
+    assert cards, "no card: the missing data cannot be read from the answer"
+    per_card = [card["extension"]["trialcds.evaluation"].get("missing_data", []) for card in cards]
+    assert all(gaps == per_card[0] for gaps in per_card)
+    return {gap["key"]: gap for gap in per_card[0]}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import parse_qsl
 
 from cds.trials.loader import load_trials
 
@@ -27,13 +28,25 @@ def test_prefetch_covers_every_resource_type_the_trials_read(client):
     assert needed - {"Medication"} <= searched
     assert "Medication" not in needed or {"MedicationRequest", "MedicationStatement"} <= included
     assert prefetch["patient"] == "Patient/{{context.patientId}}"
-    observations, codes = prefetch["observations"].split("&code=")
-    assert observations == "Observation?patient={{context.patientId}}"
+    observations, query = prefetch["observations"].split("?")
+    params = dict(parse_qsl(query))
+    assert observations == "Observation"
+    assert params["patient"] == "{{context.patientId}}"
     # Only the Observations the criteria read: every LOINC code of their analytes, no other.
-    asked = set(codes.split(","))
+    asked = set(params["code"].split(","))
     assert {"http://loinc.org|718-7", "http://loinc.org|59260-0", "http://loinc.org|2160-0", "http://loinc.org|29463-7"} <= asked
     assert "http://loinc.org|33914-3" not in asked  # eGFR is not creatinine clearance
     assert asked == {f"{s}|{c}" for t in load_trials().values() for s, c in t.observation_codes}
+
+
+def test_searches_ask_for_large_pages(client, make_app):
+    """`_count` (CDS Hooks 2.0 recommended subset) on every search, from FHIR_SEARCH_COUNT; reads carry none."""
+    prefetch = client.get("/cds-services").json["services"][0]["prefetch"]
+    searches = {key: dict(parse_qsl(t.split("?")[1])) for key, t in prefetch.items() if "?" in t}
+    assert searches and all(params["_count"] == "1000" for params in searches.values())
+    assert "_count" not in prefetch["patient"]
+    other = make_app(FHIR_SEARCH_COUNT="200").test_client().get("/cds-services").json["services"][0]["prefetch"]
+    assert other["conditions"] == "Condition?patient={{context.patientId}}&_count=200"
 
 
 def test_prefetch_templates_use_only_2_0_tokens(client):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import uuid
 from pathlib import Path
 
@@ -11,8 +10,7 @@ from click.testing import CliRunner
 from hook_settings import SERVICE_URL
 
 from cds.cli import main
-from cds.feedback.store import FeedbackStore, database_url
-from cds.feedback.validation import parse_feedback
+from cds.feedback.store import FeedbackStore
 
 FEEDBACK_URL = SERVICE_URL + "/feedback"
 ALREADY_SCREENED = {"system": "urn:trialcds:override-reason", "code": "already-screened", "display": "Already screened"}
@@ -63,19 +61,58 @@ def test_feedback_is_durable_across_app_instances(make_app, card, client):
     assert make_app().extensions["trialcds"].store.count_feedback() == 1
 
 
+def report(tmp_path: Path) -> list[str]:
+    """The lines `trialcds feedback-report` prints for the app's feedback store."""
+    result = CliRunner().invoke(main, ["feedback-report", "--database", str(tmp_path / "feedback.sqlite3")])
+    assert result.exit_code == 0, result.output
+    return result.output.splitlines()
+
+
+def accepted(card: dict, when: str = "2026-06-15T10:05:31Z") -> dict:
+    return {"card": card["uuid"], "outcome": "accepted", "acceptedSuggestions": [{"id": card["suggestions"][0]["uuid"]}],
+            "outcomeTimestamp": when}
+
+
 def test_report_counts_outcomes_and_reasons_per_trial(client, card, tmp_path):
     client.post(FEEDBACK_URL, json={"feedback": [overridden(card["uuid"])]})
     orphan = overridden(str(uuid.uuid4()))
     orphan["overrideReason"] = {"userComment": "free text"}
     client.post(FEEDBACK_URL, json={"feedback": [orphan]})
-    result = CliRunner().invoke(main, ["feedback-report", "--database", str(tmp_path / "feedback.sqlite3")])
-    assert result.exit_code == 0, result.output
-    assert result.output.splitlines() == [
-        "nct05247203",
+    assert report(tmp_path) == [
+        "Cards with feedback, each counted once by its latest outcome:",
+        "nct05247203: 1 card",
         "  overridden, already-screened (Already screened): 1",
-        "(cards not issued by this service)",
+        "(cards not issued by this service): 1 card",
         "  overridden, (no coded reason): 1",
     ]
+
+
+def test_report_counts_cards_not_clicks_and_keeps_each_cards_latest_outcome(client, hook_request, tmp_path):
+    """Issue 11: a double click (the same outcome twice, a second apart) is one card; a card
+    accepted, then overridden, counts once, as overridden."""
+    double_clicked, changed_mind, plain = (client.post(SERVICE_URL, json=hook_request()).json["cards"][0] for _ in range(3))
+    client.post(FEEDBACK_URL, json={"feedback": [accepted(double_clicked, "2026-06-15T10:05:31Z")]})
+    client.post(FEEDBACK_URL, json={"feedback": [accepted(double_clicked, "2026-06-15T10:05:32Z")]})
+    client.post(FEEDBACK_URL, json={"feedback": [accepted(changed_mind, "2026-06-15T10:05:31Z"),
+                                                 overridden(changed_mind["uuid"], "2026-06-15T10:09:00Z")]})
+    client.post(FEEDBACK_URL, json={"feedback": [accepted(plain)]})
+    # Sent late, but about an earlier moment: it does not replace the card's later outcome.
+    client.post(FEEDBACK_URL, json={"feedback": [accepted(changed_mind, "2026-06-15T10:00:00Z")]})
+    assert report(tmp_path) == [
+        "Cards with feedback, each counted once by its latest outcome:",
+        "nct05247203: 3 cards",
+        "  accepted: 2",
+        "  overridden, already-screened (Already screened): 1",
+    ]
+
+
+def test_override_sent_with_its_code_alone_is_reported_with_the_display_the_card_offered(client, card, tmp_path):
+    """As the CDS Hooks sandbox sends it: the reason's system and code, no display."""
+    offered = next(reason for reason in card["overrideReasons"] if reason["code"] == "patient-not-interested")
+    item = overridden(card["uuid"])
+    item["overrideReason"] = {"reason": {"system": offered["system"], "code": offered["code"]}}
+    client.post(FEEDBACK_URL, json={"feedback": [item]})
+    assert report(tmp_path)[2] == f"  overridden, patient-not-interested ({offered['display']}): 1"
 
 
 def test_free_text_comment_is_not_stored(client, card, tmp_path):
@@ -121,24 +158,3 @@ def test_feedback_that_is_not_json_is_400(client):
 
 def test_feedback_for_an_unknown_service_is_404(client):
     assert client.post("/cds-services/other/feedback", json={"feedback": [overridden(CARD)]}).status_code == 404
-
-
-def _write_from_worker(url: str, worker: int) -> None:
-    """Store the shared item and one of this worker's own, as a gunicorn worker would."""
-    items = parse_feedback({"feedback": [overridden(CARD), overridden(CARD, f"2026-06-15T11:00:0{worker}Z")]})
-    store = FeedbackStore(url)
-    for _ in range(20):
-        store.add_feedback("trial-eligibility", items)
-    store.close()
-
-
-def test_several_processes_writing_at_once(tmp_path: Path):
-    url = database_url(str(tmp_path / "shared.sqlite3"), str(tmp_path))
-    context = multiprocessing.get_context("spawn")
-    workers = [context.Process(target=_write_from_worker, args=(url, n)) for n in range(4)]
-    for process in workers:
-        process.start()
-    for process in workers:
-        process.join()
-    assert [process.exitcode for process in workers] == [0, 0, 0, 0]
-    assert FeedbackStore(url).count_feedback() == 1 + 4

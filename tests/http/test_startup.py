@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import socket
 
 import pytest
 from click.testing import CliRunner
@@ -78,8 +79,24 @@ def test_health_endpoint(client):
 
 
 def test_serve_binds_loopback_8080_by_default_and_takes_host_and_port(monkeypatch):
-    started = []
+    started, probed = [], []
     monkeypatch.setattr(serve_module.TrialCdsServer, "run", lambda self: started.append(self.options["bind"]))
+    # Another service on this machine may hold 8080 right now: the probe is checked on its own below.
+    monkeypatch.setattr(serve_module, "ensure_free", lambda host, port: probed.append(f"{host}:{port}"))
     assert CliRunner().invoke(main, ["serve"]).exit_code == 0
     assert CliRunner().invoke(main, ["serve", "--host", "0.0.0.0", "--port", "9000"]).exit_code == 0
-    assert started == ["127.0.0.1:8080", "0.0.0.0:9000"]
+    assert started == probed == ["127.0.0.1:8080", "0.0.0.0:9000"]
+
+
+def test_serve_refuses_a_port_in_use_at_once_naming_it(monkeypatch):
+    """The README's new user started a second service on the port of the first (issue 11)."""
+    started = []
+    monkeypatch.setattr(serve_module.TrialCdsServer, "run", lambda self: started.append(self.options["bind"]))
+    with socket.socket() as first_service:
+        first_service.bind(("127.0.0.1", 0))
+        first_service.listen()
+        port = first_service.getsockname()[1]
+        result = CliRunner().invoke(main, ["serve", "--port", str(port)])
+    assert result.exit_code == 1
+    assert f"127.0.0.1:{port} is already in use" in result.output and "--port" in result.output
+    assert started == []

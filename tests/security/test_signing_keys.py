@@ -29,15 +29,19 @@ def mocked_http() -> Iterator[responses.RequestsMock]:
 
 def jku_client() -> TrustedClient:
     return TrustedClient(
-        iss=ROTATING_EHR_ISS, algorithms=frozenset({"RS384"}), jku=ROTATING_EHR_JKU, inline_keys=None, tenants=frozenset()
+        iss=ROTATING_EHR_ISS,
+        algorithms=frozenset({"RS384"}),
+        allowed_jkus=(ROTATING_EHR_JKU,),
+        inline_keys=None,
+        tenants=frozenset(),
     )
 
 
-def inline_client(*identities: SigningIdentity) -> TrustedClient:
+def inline_client(*identities: SigningIdentity, allowed_jkus: tuple[str, ...] = ()) -> TrustedClient:
     return TrustedClient(
         iss=ROTATING_EHR_ISS,
         algorithms=frozenset({"ES384"}),
-        jku=None,
+        allowed_jkus=allowed_jkus,
         inline_keys=parse_jwk_set(jwk_set(*identities)).keys,
         tenants=frozenset(),
     )
@@ -124,13 +128,70 @@ def test_jku_not_allow_listed_is_never_fetched(
     assert len(mocked_http.calls) == 0
 
 
-def test_token_jku_is_refused_for_a_client_with_inline_keys(
-    es384_identity: SigningIdentity, mocked_http: responses.RequestsMock
+@pytest.mark.parametrize("header_jku", [None, ROTATING_EHR_JKU, ATTACKER_JKU])
+def test_a_pinned_kid_is_used_whatever_jku_the_header_names_and_nothing_is_fetched(
+    es384_identity: SigningIdentity, mocked_http: responses.RequestsMock, header_jku: str | None
 ) -> None:
-    with pytest.raises(ClientAuthError, match="not allow-listed"):
-        SigningKeyResolver(POLICY).resolve(inline_client(es384_identity), es384_identity.kid, ATTACKER_JKU, FETCHED_AT)
+    """Issue 11 (the CDS Hooks sandbox sends its jku in every token): the signature is then
+    checked against the pinned key, so the URL, allow-listed or not, is never fetched."""
+    client = inline_client(es384_identity, allowed_jkus=(ROTATING_EHR_JKU,))
+
+    key = SigningKeyResolver(POLICY).resolve(client, es384_identity.kid, header_jku, FETCHED_AT)
+
+    assert key.algorithm == "ES384"
+    assert len(mocked_http.calls) == 0
+
+
+def test_an_unpinned_kid_with_a_jku_off_the_allow_list_is_refused_without_a_fetch(
+    es384_identity: SigningIdentity, rs384_identity: SigningIdentity, mocked_http: responses.RequestsMock
+) -> None:
+    client = inline_client(es384_identity, allowed_jkus=(ROTATING_EHR_JKU,))
+
+    with pytest.raises(ClientAuthError, match="jku in token header is not allow-listed"):
+        SigningKeyResolver(POLICY).resolve(client, rs384_identity.kid, ATTACKER_JKU, FETCHED_AT)
 
     assert len(mocked_http.calls) == 0
+
+
+@pytest.mark.parametrize("header_jku", [None, ROTATING_EHR_JKU])
+def test_a_client_with_pinned_keys_and_an_allowed_jku_gets_other_kids_from_the_jku(
+    es384_identity: SigningIdentity, rs384_identity: SigningIdentity, mocked_http: responses.RequestsMock,
+    header_jku: str | None,
+) -> None:
+    mocked_http.get(ROTATING_EHR_JKU, json=jwk_set(rs384_identity))
+    client = inline_client(es384_identity, allowed_jkus=(ROTATING_EHR_JKU,))
+
+    key = SigningKeyResolver(POLICY).resolve(client, rs384_identity.kid, header_jku, FETCHED_AT)
+
+    assert key.algorithm == "RS384"
+    assert [call.request.url for call in mocked_http.calls] == [ROTATING_EHR_JKU]
+
+
+def test_an_unpinned_kid_of_a_client_without_a_jku_is_unknown(
+    es384_identity: SigningIdentity, rs384_identity: SigningIdentity, mocked_http: responses.RequestsMock
+) -> None:
+    with pytest.raises(ClientAuthError, match="kid not found"):
+        SigningKeyResolver(POLICY).resolve(inline_client(es384_identity), rs384_identity.kid, None, FETCHED_AT)
+
+    assert len(mocked_http.calls) == 0
+
+
+def test_without_a_header_jku_each_allowed_jku_is_tried_in_turn(
+    rs384_identity: SigningIdentity, mocked_http: responses.RequestsMock
+) -> None:
+    """A client moving its JWK Set lists the old and the new URL; the old one already fails."""
+    new_jku = "https://fhir.hospital.example.com/keys/2026.json"
+    mocked_http.get(ROTATING_EHR_JKU, status=404)
+    mocked_http.get(new_jku, json=jwk_set(rs384_identity))
+    client = TrustedClient(
+        iss=ROTATING_EHR_ISS,
+        algorithms=frozenset({"RS384"}),
+        allowed_jkus=(ROTATING_EHR_JKU, new_jku),
+        inline_keys=None,
+        tenants=frozenset(),
+    )
+
+    assert SigningKeyResolver(POLICY).resolve(client, rs384_identity.kid, None, FETCHED_AT).algorithm == "RS384"
 
 
 def test_redirect_from_the_jku_is_not_followed(

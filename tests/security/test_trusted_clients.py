@@ -26,8 +26,23 @@ def test_loads_inline_and_jku_clients(clients_file: Path, es384_identity: Signin
     assert set(clients) == {EHR_ISS, ROTATING_EHR_ISS}
     assert es384_identity.kid in clients[EHR_ISS].inline_keys
     assert clients[EHR_ISS].algorithms == {"ES384", "ES256"}
-    assert clients[ROTATING_EHR_ISS].jku == ROTATING_EHR_JKU
+    assert clients[ROTATING_EHR_ISS].allowed_jkus == (ROTATING_EHR_JKU,)
     assert clients[ROTATING_EHR_ISS].inline_keys is None
+    assert clients[EHR_ISS].allowed_jkus == ()
+
+
+def test_a_client_may_have_pinned_keys_and_allowed_jkus(tmp_path: Path, es384_identity: SigningIdentity) -> None:
+    """Issue 11: the CDS Hooks sandbox's key pinned, and its jku allowed for a rotation."""
+    other_jku = "https://sandbox.cds-hooks.org/keys/next.json"
+    path = write_clients(
+        tmp_path,
+        [{"iss": EHR_ISS, "jwks": jwk_set(es384_identity), "jku": [ROTATING_EHR_JKU, other_jku]}],
+    )
+
+    client = load_trusted_clients(path, load_policy())[EHR_ISS]
+
+    assert es384_identity.kid in client.inline_keys
+    assert client.allowed_jkus == (ROTATING_EHR_JKU, other_jku)
 
 
 def test_algorithms_default_to_es384_and_rs384(tmp_path: Path) -> None:
@@ -58,7 +73,9 @@ def test_tenant_may_be_one_id_or_a_list(tmp_path: Path) -> None:
         ([], "expected a non-empty JSON array"),
         ([{"jku": ROTATING_EHR_JKU}], "entry 0: iss: Field required"),
         ([{"iss": "", "jku": ROTATING_EHR_JKU}], "entry 0: iss: String should have at least 1 character"),
-        ([{"iss": EHR_ISS}], "entry 0 (iss 'https://ehr.example.org'): give exactly one of 'jku' or 'jwks'"),
+        ([{"iss": EHR_ISS}], "entry 0 (iss 'https://ehr.example.org'): give 'jku', 'jwks' or both"),
+        ([{"iss": EHR_ISS, "jku": []}], "jku must be an https:// URL or a non-empty list of them"),
+        ([{"iss": EHR_ISS, "jku": [ROTATING_EHR_JKU, "http://ehr.example.org/k.json"]}], "jku must be an absolute https:// URL"),
         ([{"iss": EHR_ISS, "jku": ROTATING_EHR_JKU, "jwk": {}}], "entry 0: jwk: Extra inputs are not permitted"),
         ([{"iss": EHR_ISS, "jku": "http://ehr.example.org/jwks.json"}], "jku must be an absolute https:// URL"),
         ([{"iss": EHR_ISS, "jku": "file:///etc/passwd"}], "jku must be an absolute https:// URL"),

@@ -29,7 +29,7 @@ CRITERION_KEYS = {"id", "kind", "label", "status", "manual", "reason", "clears_o
 EVIDENCE_KEYS = {"reference", "code", "value", "date"}
 CHECKLIST_LINE = re.compile(r"^\[[ x?]\] (\S+)")
 TOP_KEYS = {"trial", "patient", "as_of", "decision", "eligible_from", "not_candidate_reason", "criteria",
-            "unidentified_medications"}
+            "unidentified_medications", "missing_data"}
 UNIDENTIFIED_KEYS = {"reference", "code", "text"}
 
 

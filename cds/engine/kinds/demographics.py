@@ -9,10 +9,19 @@ from cds.engine.outcome import Evidence, Outcome
 
 
 class AgeParams(Params):
-    """Inclusive bounds in completed years."""
+    """Inclusive bounds in completed years; without `max_years` the range is open above
+    ("18 years or older")."""
 
     min_years: int
-    max_years: int
+    max_years: int | None = None
+
+    def describe(self) -> str:
+        """The range as a reason reads it: "18-65", "at least 18"."""
+        return f"at least {self.min_years}" if self.max_years is None else f"{self.min_years}-{self.max_years}"
+
+    def holds(self, age: int) -> bool:
+        """Whether an age lies inside the bounds."""
+        return self.min_years <= age and (self.max_years is None or age <= self.max_years)
 
 
 @kind("age", AgeParams, reads=("Patient",))
@@ -25,10 +34,11 @@ def age(params: AgeParams, ctx: EvaluationContext) -> Outcome:
     youngest, oldest = ages
     evidence = (Evidence(demo.reference, "birthDate", demo.birth_text, demo.birth_earliest),)
     shown = str(youngest) if youngest == oldest else f"{youngest}-{oldest}"
-    bounds = f"{params.min_years}-{params.max_years}"
-    inside = [params.min_years <= a <= params.max_years for a in (youngest, oldest)]
+    bounds = params.describe()
+    open_ended = params.max_years is None
+    inside = [params.holds(a) for a in range(youngest, oldest + 1)]
     if all(inside):
-        return Outcome(Tri.MET, f"age {shown} at {ctx.as_of.isoformat()} (within {bounds})", evidence)
-    if not any(inside) and not (youngest < params.min_years and oldest > params.max_years):
-        return Outcome(Tri.NOT_MET, f"age {shown} at {ctx.as_of.isoformat()} (outside {bounds})", evidence)
+        return Outcome(Tri.MET, f"age {shown} at {ctx.as_of.isoformat()} ({bounds if open_ended else 'within ' + bounds})", evidence)
+    if not any(inside):
+        return Outcome(Tri.NOT_MET, f"age {shown} at {ctx.as_of.isoformat()} ({'not ' if open_ended else 'outside '}{bounds})", evidence)
     return Outcome(Tri.UNKNOWN, f"partial birth date: age {shown}, on both sides of {bounds}", evidence)

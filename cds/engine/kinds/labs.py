@@ -21,14 +21,15 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Literal
 
+from pydantic import model_validator
+
 from cds.engine.context import EvaluationContext
 from cds.engine.kinds.registry import Params, kind
 from cds.engine.logic import Tri
 from cds.engine.outcome import Evidence, Outcome
 from cds.engine.windows import within
 from fhir_mappings.dates import Span
-from fhir_mappings.labs import LabResult, chronological
-from fhir_mappings.positivity import Positivity, classify
+from fhir_mappings.labs import LabResult, display_of
 from fhir_mappings.units import UnitError
 
 Comparator = Literal["<", "<=", ">", ">="]
@@ -146,8 +147,32 @@ def _decides(comparator: str, censor: str | None, value: Decimal, threshold: Dec
     return COMPARE[comparator](value, threshold)
 
 
+class ComparedParams(Params):
+    """A value compared with a threshold in the unit the trial states, from inputs dated
+    in the look-back window."""
+
+    label: str
+    comparator: Comparator
+    value: Decimal
+    unit: str
+    lookback_days: int = 90
+
+
+class PercentOf(Params):
+    """A count derived as total × percent ÷ 100 from results of one collection (G11:
+    ANC = WBC × neutrophils % ÷ 100, same effectiveDateTime)."""
+
+    total_analyte: str
+    percent_analyte: str
+
+
 class LabThresholdParams(Params):
-    """Most recent result compared with a threshold in the unit the trial states."""
+    """Most recent result compared with a threshold in the unit the trial states.
+
+    `derived_from`: with no result of the analyte in the window, the value derived from
+    the most recent pair of total and percent results of one collection, said so in
+    the reason.
+    """
 
     analyte: str
     label: str
@@ -156,19 +181,35 @@ class LabThresholdParams(Params):
     unit: str | None = None
     lookback_days: int = 90
     when_no_code: str | None = None
+    derived_from: PercentOf | None = None
+
+    @model_validator(mode="after")
+    def _derived_needs_unit(self) -> LabThresholdParams:
+        if self.derived_from is not None and self.unit is None:
+            raise ValueError("derived_from needs the unit the threshold is compared in")
+        return self
 
     def analytes_read(self) -> frozenset[str]:
-        """The analyte compared."""
-        return frozenset({self.analyte})
+        """The analyte compared, and the inputs of its derivation."""
+        derived = {self.derived_from.total_analyte, self.derived_from.percent_analyte} if self.derived_from else set()
+        return frozenset({self.analyte, *derived})
+
+
+def no_result(label: str, lookback_days: int) -> Outcome:
+    """A lab input with no result in its window: unknown, with no data at all."""
+    return Outcome(Tri.UNKNOWN, f"no {label} result in the last {lookback_days} days", no_data=True)
 
 
 @kind("lab_threshold", LabThresholdParams, reads=("Observation",))
 def lab_threshold(params: LabThresholdParams, ctx: EvaluationContext) -> Outcome:
-    """Met when the recent value satisfies `comparator value unit`."""
+    """Met when the recent value (reported, else derived) satisfies `comparator value unit`."""
     if params.analyte not in ctx.facts.coded_analytes:
-        return Outcome(Tri.UNKNOWN, params.when_no_code or f"no code is configured for {params.label}")
-    missing = Outcome(Tri.UNKNOWN, f"no {params.label} result in the last {params.lookback_days} days")
-    return over_recent(recent(ctx, params.analyte, params.lookback_days), lambda r: _threshold(params, r), missing, params.label)
+        return Outcome(Tri.UNKNOWN, params.when_no_code or f"no code is configured for {params.label}", no_data=True)
+    found = recent(ctx, params.analyte, params.lookback_days)
+    missing = no_result(params.label, params.lookback_days)
+    if params.derived_from is not None and (found.maybe_none or not found.results):
+        missing = _derived(params, params.derived_from, ctx)
+    return over_recent(found, lambda r: _threshold(params, r), missing, params.label)
 
 
 def _threshold(params: LabThresholdParams, result: LabResult) -> Outcome:
@@ -181,20 +222,60 @@ def _threshold(params: LabThresholdParams, result: LabResult) -> Outcome:
     shown = f"{fmt(value)}{unit}"
     if result.unit and params.unit and result.unit != params.unit:
         shown = f"{result.describe()} = {shown}"
-    decided = _decides(params.comparator, result.comparator, value, params.value)
-    rule = f"{params.comparator} {fmt(params.value)}{unit}"
-    evidence = (evidence_of(result),)
+    return compared(f"{params.label} {shown} on {result.dated}", value, result.comparator, params.comparator, params.value, unit, (evidence_of(result),))
+
+
+def compared(
+    shown: str, value: Decimal, censor: str | None, comparator: str, threshold: Decimal, unit: str, evidence: tuple[Evidence, ...]
+) -> Outcome:
+    """A value (as `shown`) against `comparator threshold unit`; a censored value decides
+    only when its bound lies on one side."""
+    decided = _decides(comparator, censor, value, threshold)
+    rule = f"{comparator} {fmt(threshold)}{unit}"
     if decided is None:
-        return Outcome(Tri.UNKNOWN, f"{params.label} {shown} on {result.dated}: censored value cannot decide {rule}", evidence)
-    status = Tri.MET if decided else Tri.NOT_MET
+        return Outcome(Tri.UNKNOWN, f"{shown}: censored value cannot decide {rule}", evidence)
     verb = "is" if decided else "is not"
-    return Outcome(status, f"{params.label} {shown} on {result.dated} {verb} {rule}", evidence)
+    return Outcome(Tri.MET if decided else Tri.NOT_MET, f"{shown} {verb} {rule}", evidence)
 
 
 def _unitless(result: LabResult) -> Decimal:
     if result.quantity is None:
         raise UnitError("no numeric value")
     return result.quantity
+
+
+def same_collection(first: Sequence[LabResult], second: Sequence[LabResult]) -> list[tuple[LabResult, LabResult]]:
+    """Pairs of results of one collection (same effectiveDateTime, or same effectivePeriod),
+    ordered as `first`; the latest of `second` for a collection that has several."""
+    partners = {r.collected: r for r in second if any(r.collected[1:])}
+    return [(r, partners[r.collected]) for r in first if r.collected in partners]
+
+
+def _derived(params: LabThresholdParams, spec: PercentOf, ctx: EvaluationContext) -> Outcome:
+    """With no reported result: total × percent ÷ 100 from the most recent collection that has both."""
+    assert params.unit is not None
+    pairs = dict(same_collection(ctx.facts.labs.get(spec.total_analyte, ()), ctx.facts.labs.get(spec.percent_analyte, ())))
+    found = recent_results(list(pairs), ctx.days_before(params.lookback_days), ctx.as_of)
+    missing = Outcome(
+        Tri.UNKNOWN,
+        f"no {params.label} result in the last {params.lookback_days} days, and none to derive from {display_of(spec.total_analyte)} and {display_of(spec.percent_analyte)} of one collection",
+        no_data=True,
+    )
+    return over_recent(found, lambda total: _percent_of(params, total, pairs[total]), missing, f"{params.label} (derived)")
+
+
+
+def _percent_of(params: LabThresholdParams, total: LabResult, percent: LabResult) -> Outcome:
+    """One derived value against the threshold, "derived" in the reason."""
+    assert params.unit is not None
+    evidence = (evidence_of(total), evidence_of(percent))
+    try:
+        value = total.in_unit(params.unit) * percent.in_unit("%") / 100
+    except UnitError as exc:
+        return Outcome(Tri.UNKNOWN, f"{params.label} cannot be derived: {exc}", evidence)
+    censor = total.comparator or percent.comparator
+    shown = f"{params.label} {fmt(value)} {params.unit} derived from {total.describe()} × {percent.describe()} on {total.dated}"
+    return compared(shown, value, censor, params.comparator, params.value, f" {params.unit}", evidence)
 
 
 class DefaultUln(Params):
@@ -223,7 +304,7 @@ class LabUlnParams(Params):
 @kind("lab_uln_ratio", LabUlnParams, reads=("Observation",))
 def lab_uln_ratio(params: LabUlnParams, ctx: EvaluationContext) -> Outcome:
     """×ULN from referenceRange.high in the same unit, else the stated default ULN."""
-    missing = Outcome(Tri.UNKNOWN, f"no {params.label} result in the last {params.lookback_days} days")
+    missing = no_result(params.label, params.lookback_days)
     return over_recent(recent(ctx, params.analyte, params.lookback_days), lambda r: _uln_ratio(params, r), missing, params.label)
 
 
@@ -316,7 +397,7 @@ def _cockcroft_gault(params: ClearanceParams, ctx: EvaluationContext, rule: str)
         if absent
     ]
     if missing:
-        return Outcome(Tri.UNKNOWN, f"no measured {params.label}, and no " + ", no ".join(missing) + " to estimate it")
+        return Outcome(Tri.UNKNOWN, f"no measured {params.label}, and no " + ", no ".join(missing) + " to estimate it", no_data=True)
     assert ages is not None
     outcomes = [_estimate(params, ctx, c, w, ages, rule) for c, w in itertools.product(creatinine.results, weight.results)]
     if creatinine.maybe_none or weight.maybe_none:
@@ -350,98 +431,3 @@ def _estimate(params: ClearanceParams, ctx: EvaluationContext, creatinine: LabRe
     holds = verdicts.pop()
     verb = "is" if holds else "is not"
     return Outcome(Tri.MET if holds else Tri.NOT_MET, f"{basis} {verb} {rule}", evidence)
-
-
-class SerologyParams(Params):
-    """Positivity of one or more analytes: any ever, the most recent, or any in a window.
-
-    `titer_positive_at` gives, per analyte, the titer denominator from which a titer is
-    positive (ANA 1:80 -> 80); an analyte without one decides titers only by
-    interpretation or text.
-    """
-
-    analytes: list[str]
-    label: str
-    select: Literal["any_ever", "most_recent", "any_within"]
-    within_days: int | None = None
-    titer_positive_at: dict[str, Decimal] = {}
-    quantity_means_detected: bool = False
-
-    def analytes_read(self) -> frozenset[str]:
-        """Every analyte whose results are read."""
-        return frozenset(self.analytes)
-
-
-@kind("serology", SerologyParams, reads=("Observation",))
-def serology(params: SerologyParams, ctx: EvaluationContext) -> Outcome:
-    """Met when positive per `select`; equivocal results count as neither."""
-    results = [r for a in params.analytes for r in ctx.facts.labs.get(a, ())]
-    if len(params.analytes) > 1:  # each analyte's results are in order already (extract_lab_results)
-        results.sort(key=chronological)
-
-    def read(result: LabResult) -> Positivity:
-        return classify(result, params.titer_positive_at.get(result.analyte), params.quantity_means_detected)
-
-    if params.select == "most_recent":
-        missing = Outcome(Tri.UNKNOWN, f"no {params.label} result")
-        found = recent_results(results, date.min, ctx.as_of)
-        return over_recent(found, lambda r: _most_recent(params, r, read(r)), missing, params.label)
-    first = date.min
-    span = ""
-    if params.select == "any_within":
-        assert params.within_days is not None
-        first = ctx.days_before(params.within_days)
-        span = f" in the last {params.within_days} days"
-    sure, perhaps = _in_window(results, first, ctx.as_of, undated_count=params.select == "any_ever")
-    if not sure and not perhaps:
-        return Outcome(Tri.UNKNOWN, f"no {params.label} result{span}")
-    kinds = {id(r): read(r) for r in (*sure, *perhaps)}
-    positives = [r for r in sure if kinds[id(r)] is Positivity.POSITIVE]
-    if positives:
-        shown = ", ".join(f"{r.describe()} on {r.dated}" for r in positives[-3:])
-        return Outcome(Tri.MET, f"{params.label} positive{span}: {shown}", tuple(evidence_of(r) for r in positives))
-    maybe_positive = [r for r in perhaps if kinds[id(r)] is Positivity.POSITIVE]
-    if maybe_positive:
-        shown = ", ".join(f"{r.describe()} dated {r.dated}" for r in maybe_positive[-3:])
-        return Outcome(
-            Tri.UNKNOWN,
-            f"{params.label} positive on a date that may fall outside the window{span or ' (up to ' + ctx.as_of.isoformat() + ')'}: {shown}",
-            tuple(evidence_of(r) for r in maybe_positive),
-        )
-    unreadable = [r for r in (*sure, *perhaps) if r.problem and kinds[id(r)] is Positivity.NO_SIGNAL]
-    negatives = [r for r in sure if kinds[id(r)] is Positivity.NEGATIVE]
-    if negatives and unreadable:
-        return Outcome(Tri.UNKNOWN, f"{params.label} negative{span} except unreadable result(s): {unreadable[-1].problem}", tuple(evidence_of(r) for r in unreadable[-3:]))
-    if negatives:
-        return Outcome(Tri.NOT_MET, f"{params.label} negative{span} ({len(negatives)} result(s), none positive)", tuple(evidence_of(r) for r in negatives[-3:]))
-    if not sure:
-        shown = ", ".join(f"{r.describe()} dated {r.dated}" for r in perhaps[-3:])
-        return Outcome(Tri.UNKNOWN, f"no {params.label} result surely dated{span or ' on or before ' + ctx.as_of.isoformat()}: {shown}", tuple(evidence_of(r) for r in perhaps[-3:]))
-    return Outcome(Tri.UNKNOWN, f"{params.label} results{span} are neither positive nor negative", tuple(evidence_of(r) for r in sure[-3:]))
-
-
-def _in_window(results: Sequence[LabResult], first: date, last: date, undated_count: bool) -> tuple[list[LabResult], list[LabResult]]:
-    """(results surely dated in [first, last], results that may be): a partial date may
-    straddle an edge; a result with no date surely counts only where `undated_count`."""
-    sure: list[LabResult] = []
-    perhaps: list[LabResult] = []
-    for result in results:
-        if result.when is None:
-            (sure if undated_count else perhaps).append(result)
-            continue
-        verdict = within(result.when, first, last)
-        if verdict is Tri.MET:
-            sure.append(result)
-        elif verdict is Tri.UNKNOWN:
-            perhaps.append(result)
-    return sure, perhaps
-
-
-def _most_recent(params: SerologyParams, result: LabResult, kind_: Positivity) -> Outcome:
-    """The most recent result's positivity as the part's status."""
-    evidence = (evidence_of(result),)
-    if kind_ is Positivity.POSITIVE:
-        return Outcome(Tri.MET, f"most recent {params.label} positive ({result.describe()}, {result.dated})", evidence)
-    if kind_ is Positivity.NEGATIVE:
-        return Outcome(Tri.NOT_MET, f"most recent {params.label} negative ({result.describe()}, {result.dated})", evidence)
-    return Outcome(Tri.UNKNOWN, f"most recent {params.label} is {kind_.value} ({result.describe()}, {result.dated})", evidence)

@@ -173,8 +173,9 @@ def test_adding_an_exclusion_trigger_makes_any_patient_ineligible(resources: lis
 def test_json_shape_is_exact_for_any_patient(resources: list[dict[str, Any]]) -> None:
     result = evaluate(*resources)
     assert set(result) == {"trial", "patient", "as_of", "decision", "eligible_from", "not_candidate_reason", "criteria",
-                           "unidentified_medications"}
+                           "unidentified_medications", "missing_data"}
     assert result["not_candidate_reason"] is None  # generated patients are alive
+    assert result["missing_data"] == []  # a whole Bundle: nothing failed to arrive
     assert result["decision"] in {"ineligible", "potentially_eligible"}
     assert [c["id"] for c in result["criteria"]] == [c.id for c in nct05247203().criteria]
     for entry in result["criteria"]:

@@ -1,10 +1,5 @@
-"""Logic nodes beyond any/all in the R5 export: NOT, "met only as unknown", fallback.
-
-The engine's tree gains these nodes on the `kclinical` branch (cds.engine.tree NotOf,
-UnknownIf, Fallback); the export writes nodes by class name, so these stand-ins, shaped
-exactly like them, show how each is written. After that branch is merged, import the
-real classes instead.
-"""
+"""Logic nodes beyond any/all in the R5 export: NOT, "met only as unknown", fallback
+(cds.engine.tree NotOf, UnknownIf, Fallback), written by class name."""
 
 from __future__ import annotations
 
@@ -14,32 +9,10 @@ from typing import Any
 import pytest
 from fhir.resources.evidencevariable import EvidenceVariable
 
-from cds.engine.tree import AllOf, Leaf
+from cds.engine.tree import AllOf, Fallback, Leaf, NotOf, UnknownIf
 from cds.export.evidence_variable import ExportError, evidence_variable
 from cds.trials.loader import load_trials
 from cds.trials.schema import Trial
-
-
-@dataclass(frozen=True)
-class NotOf:
-    """Kleene NOT of one part."""
-
-    part: Any
-
-
-@dataclass(frozen=True)
-class UnknownIf:
-    """A part whose met counts only as unknown, with a reason."""
-
-    reason: str
-    part: Any
-
-
-@dataclass(frozen=True)
-class Fallback:
-    """Parts tried in order: the first with data decides."""
-
-    parts: tuple[Any, ...]
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +52,7 @@ def test_an_exclusion_finding_and_not_exception_marks_the_exception_excluded(shi
 
 
 def test_a_part_met_only_as_unknown_says_so_with_its_reason(shipped: Trial) -> None:
-    characteristic = _exported(shipped, "exclusion", UnknownIf("confirm whether related to SLE", _leaf(shipped, "E3.4")))
+    characteristic = _exported(shipped, "exclusion", UnknownIf(_leaf(shipped, "E3.4"), reason="confirm whether related to SLE"))
     notes = [n["text"] for n in characteristic["note"]]
     assert notes[-1] == "when met, only makes the criterion unknown (confirm at screening): confirm whether related to SLE"
     assert characteristic["definitionByTypeAndValue"]["valueQuantity"]["value"] == 85

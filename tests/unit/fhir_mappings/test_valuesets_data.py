@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 VALUESET_DIR = Path(__file__).resolve().parents[3] / "fhir_mappings" / "valuesets"
-CODED_FILES = ("conditions.yaml", "immunizations.yaml", "procedures.yaml")
+CODED_FILES = ("conditions.yaml", "immunizations.yaml", "procedures.yaml", "encounters.yaml")
 DATA_FILES = (*CODED_FILES, "medications.yaml")
 DATA_DATE = date(2026, 11, 25)
 
@@ -30,8 +30,11 @@ CODE_PATTERN_BY_SYSTEM = {
     "cvx": re.compile(r"^[0-9]{2,3}$"),
     "cpt": re.compile(r"^[0-9]{4}[0-9A-Z]$"),
     "atc": re.compile(r"^[A-Z][0-9]{2}[A-Z]{2}[0-9]{2}$"),
+    "hcpcs": re.compile(r"^[A-V][0-9]{4}$"),
+    "icd10pcs": re.compile(r"^[0-9A-HJ-NP-Z]{7}$"),
+    "actcode": re.compile(r"^[A-Z_]+$"),
 }
-CODE_ENTRY_KEYS = {"system", "code", "display", "source", "match", "status"}
+CODE_ENTRY_KEYS = {"system", "code", "display", "source", "match", "status", "to"}
 ATC_PATTERN = CODE_PATTERN_BY_SYSTEM["atc"]
 SOURCE_ID = re.compile(r"\bS[0-9]+\b")
 
@@ -41,9 +44,19 @@ REQUIRED_VALUESETS = {
         "dialysis_dependence", "cns_disease", "active_hepatitis", "severe_liver_disease",
         "immunodeficiency", "immunodeficiency_drug_induced", "severe_infection", "gi_ulcer",
         "pregnancy", "lactation", "active_infection", "hiv", "depression_suicidal",
+        # the portfolio trials (terminology.md §9)
+        "ln_class_i", "ln_class_ii", "ln_class_iii", "ln_class_iv", "ln_class_v", "ln_class_vi", "ln_unclassified",
+        "npsle", "cns_event", "ckd_severe", "dialysis_dep", "kidney_tx_status", "kidney_tx_awaiting",
+        "organ_tx_awaiting", "infection_any", "infection_serious", "infection_chronic", "superficial_mycosis",
+        "latent_tuberculosis", "hbv_dx", "hcv_dx", "hiv_dx", "hiv_inconclusive", "substance_use_disorder",
+        "substance_use_screening", "hcq_intolerance", "toxic_maculopathy",
     },
     "immunizations.yaml": {"live_vaccines", "ivig_immunization"},
-    "procedures.yaml": {"hemodialysis", "plasma_exchange"},
+    "procedures.yaml": {
+        "hemodialysis", "plasma_exchange", "dialysis_proc", "kidney_biopsy", "kidney_tx_proc",
+        "kidney_pretransplant_evaluation",
+    },
+    "encounters.yaml": {"inpatient_encounter_class", "inpatient_encounter_type"},
 }
 REQUIRED_GROUPS = {
     "systemic_corticosteroid", "antimalarial", "nsaid", "standard_immunosuppressant",
@@ -63,16 +76,22 @@ def normalized(system: str, code: str) -> str:
     return code.replace(".", "").upper() if system == "icd10cm" else code
 
 
-def set_matches(entries: list[dict[str, Any]], system: str, code: str) -> bool:
-    """Whether a coding falls in a value set, honouring `match: prefix`."""
+def _entry_holds(entry: dict[str, Any], system: str, wanted: str) -> bool:
+    if entry["system"] != system:
+        return False
+    listed = normalized(system, entry["code"])
+    if entry.get("match") == "range":
+        return listed <= wanted[: len(listed)] <= normalized(system, entry["to"])
+    return wanted == listed or (entry.get("match") == "prefix" and wanted.startswith(listed))
+
+
+def set_matches(body: dict[str, Any], system: str, code: str) -> bool:
+    """Whether a coding falls in a value set, honouring `match: prefix`, `match: range`
+    and the set's `exclude` entries."""
     wanted = normalized(system, code)
-    for entry in entries:
-        if entry["system"] != system:
-            continue
-        listed = normalized(system, entry["code"])
-        if wanted == listed or (entry.get("match") == "prefix" and wanted.startswith(listed)):
-            return True
-    return False
+    if not any(_entry_holds(entry, system, wanted) for entry in body["codes"]):
+        return False
+    return not any(_entry_holds(entry, system, wanted) for entry in body.get("exclude") or [])
 
 
 def all_coded_sets() -> list[tuple[str, str, dict[str, Any]]]:
@@ -85,18 +104,18 @@ def all_coded_sets() -> list[tuple[str, str, dict[str, Any]]]:
 
 
 def all_code_entries() -> list[tuple[str, dict[str, Any]]]:
-    """(label, entry) for every code of every coded value set."""
+    """(label, entry) for every code (and every excluded code) of every coded value set."""
     return [
         (f"{filename}:{name}:{entry.get('code')}", entry)
         for filename, name, body in all_coded_sets()
-        for entry in body["codes"]
+        for entry in [*body["codes"], *(body.get("exclude") or [])]
     ]
 
 
 @pytest.fixture(scope="module")
-def coded() -> dict[str, list[dict[str, Any]]]:
+def coded() -> dict[str, dict[str, Any]]:
     """Every coded value set by name (names are unique across files, checked below)."""
-    return {name: body["codes"] for _, name, body in all_coded_sets()}
+    return {name: body for _, name, body in all_coded_sets()}
 
 
 @pytest.fixture(scope="module")
@@ -125,10 +144,19 @@ def test_header_names_description_date_and_sources(filename: str) -> None:
     assert all(isinstance(text, str) and text.strip() for text in data["sources"].values())
 
 
+def _texts(node: Any) -> list[str]:
+    """Every string of a data file except codes (an HCPCS code such as S2065 is no source id)."""
+    if isinstance(node, dict):
+        return [t for key, value in node.items() if key not in ("code", "to", "sources") for t in _texts(value)]
+    if isinstance(node, list):
+        return [t for item in node for t in _texts(item)]
+    return [node] if isinstance(node, str) else []
+
+
 @pytest.mark.parametrize("filename", DATA_FILES)
 def test_every_source_id_cited_is_declared_in_the_header(filename: str) -> None:
     data = load(filename)
-    cited = set(SOURCE_ID.findall(yaml.safe_dump({k: v for k, v in data.items() if k != "sources"})))
+    cited = set(SOURCE_ID.findall("\n".join(_texts(data))))
     assert cited <= set(data["sources"]), f"undeclared source ids: {sorted(cited - set(data['sources']))}"
 
 
@@ -158,9 +186,16 @@ def test_code_entry_is_complete_and_well_formed(label: str, entry: dict[str, Any
     assert isinstance(entry["display"], str) and entry["display"].strip(), label
     assert isinstance(entry["source"], str) and entry["source"].strip(), label
     if "match" in entry:
-        assert entry["match"] == "prefix", label
-        assert entry["system"] == "icd10cm", f"{label}: prefix matching is for ICD-10-CM only"
-    elif entry["system"] == "icd10cm":
+        assert entry["match"] in ("prefix", "range"), label
+        assert entry["system"] == "icd10cm", f"{label}: prefix and range matching are for ICD-10-CM only"
+    if entry.get("match") == "range":
+        high = entry["to"]
+        assert isinstance(high, str) and CODE_PATTERN_BY_SYSTEM["icd10cm"].match(high), label
+        assert len(normalized("icd10cm", high)) == len(normalized("icd10cm", entry["code"])), f"{label}: range ends of one length"
+        assert normalized("icd10cm", entry["code"]) < normalized("icd10cm", high), f"{label}: range in order"
+    else:
+        assert "to" not in entry, f"{label}: `to` belongs to match: range"
+    if "match" not in entry and entry["system"] == "icd10cm":
         assert len(normalized("icd10cm", entry["code"])) >= 3, f"{label}: a bare letter needs match: prefix"
 
 
@@ -204,6 +239,36 @@ MUST_NOT_MATCH = [
     ("dialysis_dependence", "snomed", "433146000"),  # CKD stage 5 is not dialysis
     ("dialysis_dependence", "icd10cm", "N18.5"),
     ("active_hepatitis", "icd10cm", "Z22.51"),  # not valid in FY2026
+    ("infection_any", "icd10cm", "Z22.7"),  # latent tuberculosis is never an infection (G16)
+    ("infection_any", "icd10cm", "R76.11"),
+    ("infection_any", "icd10cm", "R76.12"),
+    ("infection_any", "icd10cm", "B35.1"),  # superficial mycosis: its own (unknown) tier
+    ("infection_any", "icd10cm", "B36.0"),
+    ("infection_any", "icd10cm", "B94.8"),  # sequela
+    ("infection_any", "icd10cm", "B95.2"),  # organism as the cause of a disease classified elsewhere
+    ("infection_any", "snomed", "45170000"),  # encephalitis may be lupus encephalitis
+    ("infection_any", "snomed", "7180009"),  # meningitis may be aseptic
+    ("infection_any", "snomed", "56819008"),  # Libman-Sacks endocarditis
+    ("infection_any", "snomed", "25374005"),  # gastroenteritis is not necessarily infective
+    ("infection_any", "snomed", "840544004"),  # suspected COVID-19 is not an infection
+    ("infection_serious", "icd10cm", "J06.9"),  # an acute upper respiratory infection is not serious
+    ("infection_serious", "snomed", "195742007"),
+    ("infection_chronic", "icd10cm", "M86.1"),  # other acute osteomyelitis
+    ("infection_chronic", "icd10cm", "M86.8X0"),
+    ("cns_event", "icd10cm", "Z86.73"),  # personal history of TIA or infarction
+    ("cns_event", "snomed", "1144942002"),  # lupus-related: npsle, not cns_event
+    ("dialysis_proc", "snomed", "10848006"),  # removal of a dialysis catheter ends dialysis
+    ("dialysis_proc", "snomed", "180273006"),
+    ("kidney_tx_proc", "snomed", "175899003"),  # autotransplantation
+    ("kidney_tx_proc", "cpt", "50380"),
+    ("kidney_tx_proc", "snomed", "313030004"),  # the donor's operation
+    ("kidney_biopsy", "snomed", "708940003"),  # UNVERIFIED: include only once confirmed
+    ("substance_use_disorder", "icd10cm", "F10.11"),  # in remission
+    ("substance_use_disorder", "icd10cm", "F11.21"),
+    ("substance_use_disorder", "icd10cm", "F12.90"),  # use, not abuse or dependence
+    ("substance_use_disorder", "icd10cm", "F17.210"),  # nicotine
+    ("hbv_dx", "icd10cm", "B18.2"),  # hepatitis C
+    ("ln_unclassified", "snomed", "76521009"),  # class III is classified
 ]
 
 MUST_MATCH = [
@@ -238,6 +303,37 @@ MUST_MATCH = [
     ("ivig_immunization", "cvx", "87"),
     ("hemodialysis", "snomed", "265764009"),  # Synthea's chronic dialysis
     ("plasma_exchange", "cpt", "36514"),
+    ("infection_any", "icd10cm", "A41.9"),  # inside the A00-B99 range
+    ("infection_any", "icd10cm", "B99.9"),  # its upper end
+    ("infection_any", "icd10cm", "A00.0"),  # its lower end
+    ("infection_any", "icd10cm", "J18.9"),
+    ("infection_any", "icd10cm", "L03.115"),
+    ("infection_any", "icd10cm", "T81.44XA"),
+    ("infection_any", "icd10cm", "B20"),
+    ("infection_any", "icd10cm", "Z21"),
+    ("infection_any", "snomed", "444814009"),  # Synthea's viral sinusitis
+    ("infection_serious", "icd10cm", "A41.9"),
+    ("infection_serious", "icd10cm", "J15.9"),
+    ("infection_chronic", "icd10cm", "M86.4"),  # chronic osteomyelitis, M86.3-M86.6
+    ("infection_chronic", "icd10cm", "B18.1"),
+    ("superficial_mycosis", "icd10cm", "B35.1"),
+    ("cns_event", "icd10cm", "G45.9"),
+    ("npsle", "snomed", "1259517005"),
+    ("dialysis_proc", "snomed", "265764009"),  # Synthea's renal dialysis
+    ("dialysis_proc", "hcpcs", "G0257"),
+    ("dialysis_dep", "snomed", "129721000119106"),
+    ("kidney_tx_proc", "snomed", "711446003"),  # Synthea's kidney transplant regime
+    ("kidney_tx_proc", "icd10pcs", "0TY10Z0"),
+    ("kidney_tx_status", "icd10cm", "T86.12"),
+    ("kidney_biopsy", "cpt", "50200"),
+    ("substance_use_disorder", "icd10cm", "F10.20"),
+    ("substance_use_disorder", "icd10cm", "F19.10"),
+    ("substance_use_disorder", "icd10cm", "F10.130"),  # withdrawal in abuse (FY2023 codes)
+    ("hcq_intolerance", "icd10cm", "T37.2X5A"),
+    ("toxic_maculopathy", "icd10cm", "H35.381"),
+    ("hiv_inconclusive", "icd10cm", "R75"),
+    ("inpatient_encounter_class", "actcode", "IMP"),
+    ("inpatient_encounter_type", "snomed", "183452005"),
 ]
 
 
@@ -258,10 +354,16 @@ def test_expected_codes_are_in_the_set(coded, set_name: str, system: str, code: 
         ("sle", "lupus_cutaneous"),
         ("sle", "lupus_drug_induced"),
         ("immunodeficiency", "immunodeficiency_drug_induced"),
+        ("infection_any", "superficial_mycosis"),
+        ("infection_any", "latent_tuberculosis"),
+        ("cns_event", "npsle"),
+        ("substance_use_disorder", "substance_use_screening"),
+        ("kidney_tx_awaiting", "organ_tx_awaiting"),
+        ("lupus_nephritis", "cns_event"),
     ],
 )
 def test_sets_that_decide_differently_share_no_code(coded, set_name: str, other: str) -> None:
-    for entry in coded[other]:
+    for entry in coded[other]["codes"]:
         assert not set_matches(coded[set_name], entry["system"], entry["code"]), entry["code"]
 
 

@@ -99,7 +99,7 @@ def test_an_unknown_code_system_in_the_study_facts_is_named(tmp_path: Path) -> N
     path = trial_file_variant(tmp_path, ("    - {system: snomed, code: \"55464009\"", "    - {system: sct, code: \"55464009\""))
     assert _error(path) == (
         f"{path}: study.conditions[0].system: unknown code system 'sct' "
-        "(known: loinc, snomed, icd10cm, rxnorm, cvx, cpt, atc)"
+        "(known: loinc, snomed, icd10cm, rxnorm, cvx, cpt, atc, hcpcs, icd10pcs, actcode)"
     )
 
 
