@@ -1,6 +1,8 @@
-"""AllergyIntolerance -> substances (ingredient names and text), whatever the clinical status.
+"""AllergyIntolerance -> substances (ingredient names and text), with the clinical status.
 
-The criteria read allergy *history*, so only refuted and entered-in-error records drop.
+Only refuted and entered-in-error records drop here. The clinical status is kept: one
+criterion reads allergy *history*, whatever the status, another a documented allergy or
+intolerance (portfolio G14), for which inactive and resolved records do not count.
 The substance (`code` and each reaction's `substance`) is identified as a medication is
 (medication_identity.py): by RxNorm code, else by every display and text, so an allergy
 coded with a brand name's RxNorm code the tables lack is still found by its name.
@@ -13,6 +15,7 @@ from datetime import date
 from typing import Any
 
 from fhir_mappings.coding import concept_text, verification_ignored
+from fhir_mappings.conditions import clinical_status_of
 from fhir_mappings.dates import calendar_date
 from fhir_mappings.drugs import drug_catalog
 from fhir_mappings.immutable import immutable
@@ -30,6 +33,8 @@ class AllergyFact:
     ingredients: tuple[str, ...]
     words: tuple[str, ...]
     recorded: date | None
+    # allergyintolerance-clinical: active, inactive, resolved; None when absent (or only a local code).
+    clinical_status: str | None = None
 
 
 def _allergy(resource: dict[str, Any]) -> list[AllergyFact]:
@@ -48,6 +53,7 @@ def _allergy(resource: dict[str, Any]) -> list[AllergyFact]:
             ingredients=substance.ingredients,
             words=tuple(catalog.normalize_name(" ".join(substance.names)).replace("/", " ").split()),
             recorded=calendar_date(resource.get("recordedDate") or resource.get("onsetDateTime")),
+            clinical_status=clinical_status_of(resource.get("clinicalStatus")),
         )
     ]
 

@@ -89,12 +89,10 @@ class DrugCatalog:
     groups: dict[str, frozenset[str]]
     group_name_suffixes: dict[str, tuple[str, ...]]
     prednisone_factor: dict[str, Decimal]
-    non_systemic_forms: tuple[str, ...]
     # Answers remembered per distinct label or ingredient: renewals repeat one label
     # hundreds of times in a long record, and every criterion asks about every exposure.
     _names_seen: dict[str, tuple[str, ...]] = field(default_factory=dict, init=False, repr=False, compare=False)
     _groups_seen: dict[str, frozenset[str]] = field(default_factory=dict, init=False, repr=False, compare=False)
-    _non_systemic_seen: dict[str, bool] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @cached_property
     def group_names(self) -> frozenset[str]:
@@ -162,28 +160,6 @@ class DrugCatalog:
             return True
         suffixes = self.group_name_suffixes.get(group, ())
         return bool(suffixes) and any(word.endswith(suffixes) for word in ingredient.split())
-
-    @cached_property
-    def _non_systemic_pattern(self) -> re.Pattern[str] | None:
-        # One alternation compiled once: this runs for every medication record.
-        if not self.non_systemic_forms:
-            return None
-        # A form is a whole word, plural allowed ("Topical Gel", "eye drops"), or a stem when
-        # written with a trailing `*` ("inhal*": inhaler, inhalation). A hyphen joins words:
-        # "Liqui-Gels" and "Gel-Caps" are capsules, not a gel.
-        words = [
-            re.escape(form[:-1]) + r"[a-z]*" if form.endswith("*") else re.escape(form) + "s?"
-            for form in self.non_systemic_forms
-        ]
-        return re.compile(r"(?<![\w-])(?:" + "|".join(words) + r")(?![\w-])")
-
-    def is_non_systemic(self, text: str) -> bool:
-        """Whether a product's dose form or route makes it non-systemic (a cream, eye drops)."""
-        return _remembered(self._non_systemic_seen, text, self._has_non_systemic_form)
-
-    def _has_non_systemic_form(self, text: str) -> bool:
-        pattern = self._non_systemic_pattern
-        return pattern is not None and pattern.search(text.lower()) is not None
 
 
 def _remembered(seen: dict[str, T], key: str, work_out: Callable[[str], T]) -> T:
@@ -295,8 +271,7 @@ def build_catalog(meds: Mapping[str, Any], products: Mapping[str, Any], brands: 
     )
     members, suffixes = _groups(meds, declared)
     factors = {str(k).lower(): Decimal(str(v)) for k, v in meds["prednisone_equivalence"]["factors"].items()}
-    forms = tuple(str(f).lower() for f in meds.get("non_systemic_dose_forms") or [])
-    return DrugCatalog(rules, _codes(meds, products), _names(meds, brands, rules), unspaced, members, suffixes, factors, forms)
+    return DrugCatalog(rules, _codes(meds, products), _names(meds, brands, rules), unspaced, members, suffixes, factors)
 
 
 def read_table(name: str) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from fhir_mappings.allergies import AllergyFact, extract_allergies
 from fhir_mappings.conditions import ConditionFact, extract_conditions
@@ -31,7 +32,10 @@ class Facts:
     identified (they match no drug criterion; the evaluation lists them). `unreadable`
     holds, by resource type, the resources whose JSON could not be read, and the types
     that could not be had at all (`PatientRecord.missing`, also kept as `missing_data`
-    for the evaluation): criteria that read that type can then not be `not_met`.
+    for the evaluation): criteria that read that type can then not be `not_met`. `memo`
+    holds what the engine derives from these facts and would otherwise work out again for
+    another criterion or trial (a drug group's daily doses over a window): the facts never
+    change once extracted.
     """
 
     demographics: Demographics
@@ -47,6 +51,7 @@ class Facts:
     unidentified_medications: tuple[UnidentifiedMedication, ...] = ()
     missing_data: tuple[MissingData, ...] = ()
     encounters: list[EncounterFact] = field(default_factory=list)
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 def extract_facts(

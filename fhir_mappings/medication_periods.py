@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
 from functools import cache
 from typing import Any
@@ -160,3 +160,34 @@ def exposure_period(resource: dict[str, Any]) -> Period:
     if rtype == "MedicationDispense":
         return _dispense_period(resource)
     return _effective_period(resource, open_ended)
+
+
+def _start_text(resource: dict[str, Any]) -> Any:
+    """The timestamp a record's period starts from, as written."""
+    rtype = resource.get("resourceType")
+    if rtype == "MedicationRequest":
+        return resource.get("authoredOn")
+    if rtype == "MedicationDispense":
+        return resource.get("whenHandedOver") or resource.get("whenPrepared")
+    if resource.get("effectiveDateTime") is not None:
+        return resource["effectiveDateTime"]
+    period = resource.get("effectivePeriod")
+    return period.get("start") if isinstance(period, dict) else None
+
+
+def start_instant(resource: dict[str, Any]) -> datetime | None:
+    """The moment a record starts (authoredOn, else the effective start, else the dispense
+    time), in UTC, when it is written with a time and a zone; None otherwise.
+
+    Portfolio rule G4: of several records of one ingredient on one day, the one with the
+    latest start gives the dose; two starts on the same calendar day are ordered only by
+    their times, and only when both state one.
+    """
+    text = _start_text(resource)
+    if not isinstance(text, str) or len(text) <= 10:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment.astimezone(UTC) if moment.tzinfo is not None else None

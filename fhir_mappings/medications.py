@@ -13,24 +13,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from fhir_mappings.coding import codings_of, concept_text
 from fhir_mappings.dates import Span
 from fhir_mappings.drugs import drug_catalog
 from fhir_mappings.immutable import immutable
 from fhir_mappings.medication_doses import daily_dose
 from fhir_mappings.medication_identity import DrugIdentity, Resolve, record_drug
-from fhir_mappings.medication_periods import Period, counts_as_taken, exposure_period
+from fhir_mappings.medication_periods import Period, counts_as_taken, exposure_period, start_instant
+from fhir_mappings.medication_routes import RouteClass, route_class
 from fhir_mappings.readable import (
     MalformedResourceError,
     Unreadable,
     read_each,
     reference_of,
 )
-from fhir_mappings.terminology import Coding
 
 # The resource types that record a patient taking, being given, dispensed or prescribed a drug.
 MEDICATION_RECORD_TYPES = ("MedicationStatement", "MedicationRequest", "MedicationAdministration", "MedicationDispense")
@@ -43,10 +42,13 @@ class Exposure:
     Dates: the first day lies in [start, start_latest] and the last in [end_earliest, end]
     (a range only when the record's date is partial); `end` None is ongoing; `start` None
     is undated. `start` is the record's own (authoredOn, effective start, whenHandedOver).
-    `daily_mg` is this record's daily dose (None: unknown, with `dose_problem`); for a
-    MedicationAdministration, the dose given. `groups` names the drug groups of
-    medications.yaml the ingredient belongs to. The route codings and text, the dose form
-    and the product's names are kept for rules that class records by route or form.
+    `started_at` is that start's moment in UTC when written with a time and zone (it
+    orders two records starting on one day). `daily_mg` is this record's daily dose
+    (None: unknown, with `dose_problem`); for a MedicationAdministration, the dose given.
+    `as_needed`: a dosage is taken as needed (asNeeded), so a rule that needs a daily
+    dose may count it unknown (portfolio G4). `route_class` is the record's route class
+    (portfolio G3, `medication_routes.py`), `route_basis` what it was read from. `groups`
+    names the drug groups of medications.yaml the ingredient belongs to.
     """
 
     ingredient: str
@@ -57,14 +59,13 @@ class Exposure:
     start_latest: date | None
     end: date | None
     end_earliest: date | None
+    started_at: datetime | None = None
     daily_mg: Decimal | None = None
     dose_problem: str | None = None
-    systemic: bool = True
+    as_needed: bool = False
+    route_class: RouteClass = "unknown"
+    route_basis: str = ""
     groups: frozenset[str] = frozenset()
-    route_codings: tuple[Coding, ...] = ()
-    route_text: str = ""
-    dose_form: str = ""
-    product_names: tuple[str, ...] = ()
 
     @property
     def record_type(self) -> str:
@@ -138,16 +139,25 @@ def _dosages(resource: dict[str, Any]) -> list[Any]:
     return found
 
 
+def _as_needed(dosages: list[Any]) -> bool:
+    """Whether a dosage is taken as needed: asNeededBoolean true, or an asNeededCodeableConcept
+    (taken as needed for a reason)."""
+    return any(
+        isinstance(d, dict) and (d.get("asNeededBoolean") is True or d.get("asNeededCodeableConcept") is not None)
+        for d in dosages
+    )
+
+
 def _exposures(resource: dict[str, Any], drug: DrugIdentity, period: Period) -> list[Exposure]:
     dosages = _dosages(resource)
     routes = [d.get("route") for d in dosages if isinstance(d, dict) and d.get("route") is not None]
-    route_codings = tuple(c for route in routes for c in codings_of(route))
-    route_text = " / ".join(t for t in map(concept_text, routes) if t)
+    route = route_class(routes, drug.form, drug.names)
     catalog = drug_catalog()
-    systemic = not catalog.is_non_systemic(" ".join([*drug.names, drug.form, route_text]))
     administered = resource.get("resourceType") == "MedicationAdministration"
     reference = reference_of(resource)
     code = drug.code or f"text|{drug.label}"
+    started_at = start_instant(resource)
+    as_needed = _as_needed(dosages)
     found = []
     for ingredient in drug.ingredients:
         daily, problem = daily_dose(dosages, drug.strength_of(ingredient), administered)
@@ -161,14 +171,13 @@ def _exposures(resource: dict[str, Any], drug: DrugIdentity, period: Period) -> 
                 start_latest=period.start_latest,
                 end=period.end,
                 end_earliest=period.end_earliest,
+                started_at=started_at,
                 daily_mg=daily,
                 dose_problem=problem,
-                systemic=systemic,
+                as_needed=as_needed,
+                route_class=route.route_class,
+                route_basis=route.basis,
                 groups=catalog.groups_of(ingredient),
-                route_codings=route_codings,
-                route_text=route_text,
-                dose_form=drug.form,
-                product_names=drug.names,
             )
         )
     return found

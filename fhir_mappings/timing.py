@@ -59,16 +59,26 @@ def number(value: Any) -> Fraction | None:
     return Fraction(Decimal(str(value)))
 
 
+def _times_of_day(repeat: dict[str, Any]) -> Fraction:
+    """One dose per timeOfDay entry ("08:00", "20:00": two), or one when there are none.
+
+    :raise MalformedResourceError: timeOfDay is not a list.
+    """
+    times = element(repeat, "timeOfDay", list)
+    return Fraction(len(times)) if times else Fraction(1)
+
+
 def doses_per_day(timing: Any) -> Fraction | None:
-    """Administrations per day from Dosage.timing: repeat (frequency ÷ period in days),
-    else a GTSAbbreviation `code` (a coding, or a code text that is exactly one such code:
-    "BID"); None when neither states it (dosage text is not read)."""
+    """Administrations per day from Dosage.timing: repeat (frequency ÷ period in days; with
+    no frequency, one dose per timeOfDay entry, portfolio G4), else a GTSAbbreviation
+    `code` (a coding, or a code text that is exactly one such code: "BID"); None when
+    neither states it (dosage text is not read)."""
     if not isinstance(timing, dict):
         return None
     table = timing_table()
     repeat = timing.get("repeat")
-    if isinstance(repeat, dict) and ("frequency" in repeat or "period" in repeat):
-        frequency = number(repeat.get("frequency", 1))
+    if isinstance(repeat, dict) and ("frequency" in repeat or "period" in repeat or "timeOfDay" in repeat):
+        frequency = number(repeat["frequency"]) if "frequency" in repeat else _times_of_day(repeat)
         period = number(repeat.get("period", 1))
         unit_days = table.days_in(repeat.get("periodUnit", "d"))
         if frequency is None or period is None or period <= 0 or unit_days is None:

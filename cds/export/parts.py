@@ -12,7 +12,7 @@ the naming exports without new code:
 | `min_years`, `max_years` | an age Range (type LOINC 30525-0 Age) |
 | `within_<unit>`, `lookback_<unit>` (days, weeks, months, years), with `less_than` | timeFromEvent before the evaluation date (an excluded first day said in its description) |
 | `min_<unit>` | durationQuantity (at least) |
-| `unknown_when`, `when_no_code` | a note: they only make a part unknown, never change what meets it |
+| `unknown_when`, `when_no_code`, `unknown_groups`, `unknown_reason`, `when_no_records` | a note: they only make a part unknown, never change what meets it |
 | anything else (×ULN ratios, doses, routes, "most recent", tiers …) | a note naming the parameter and its value |
 
 Every part also carries, as a note, what its kind does (the first line of the kind's
@@ -41,7 +41,7 @@ WINDOW = re.compile(r"^(?:within|lookback)_(days|weeks|months|years)$")
 DURATION = re.compile(r"^min_(days|weeks|months|years)$")
 # Parameters that only turn some records into `unknown` (confirm at screening): what
 # meets the part is the same without them.
-UNKNOWN_ONLY = frozenset({"unknown_when", "when_no_code"})
+UNKNOWN_ONLY = frozenset({"unknown_when", "when_no_code", "unknown_groups", "unknown_reason", "when_no_records"})
 UCUM_TIME = {"days": "d", "weeks": "wk", "months": "mo", "years": "a"}
 AGE = {"coding": [{"system": LOINC, "code": "30525-0", "display": "Age"}], "text": "age"}
 DAY_0 = "the evaluation date (Day 0, the screening visit)"
@@ -141,7 +141,9 @@ def part_of(leaf: Leaf, trial: Trial) -> Part:
     for name, value in values.items():
         target = target_of(name)
         window, duration = WINDOW.match(name), DURATION.match(name)
-        if target is not None and value:
+        if name in UNKNOWN_ONLY and name in written and value not in (None, "", [], {}):
+            part.notes.append(f"only makes the part unknown (confirm at screening), never met: {_words(name, value)}")
+        elif target is not None and value:
             for item in [value] if isinstance(value, str) else value:
                 (part.measured if target == "analyte" else part.counted).add(codes_of(target, item, trial))
         elif window and value is not None:
@@ -150,8 +152,6 @@ def part_of(leaf: Leaf, trial: Trial) -> Part:
             part.durations.append({"comparator": ">=", **time_quantity(value, duration.group(1))})
         elif name in handled or target is not None or value in (None, "", [], {}):
             continue
-        elif name in UNKNOWN_ONLY:
-            part.notes.append(f"only makes the part unknown (confirm at screening), never met: {_words(name, value)}")
         elif name in written:
             part.unexpressed.append(_words(name, value))
     for name in sorted(leaf.params.analytes_read() - _named_analytes(values)):

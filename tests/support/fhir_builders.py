@@ -192,6 +192,9 @@ def dosage(
     every: tuple[float, str] | None = None,
     dose_range: tuple[float, float] | None = None,
     sequence: int = 1,
+    times_of_day: tuple[str, ...] = (),
+    as_needed: bool = False,
+    route_text: str | None = None,
 ) -> dict[str, Any]:
     """A Dosage: `dose` `unit` taken `per_day` times a day (timing.repeat frequency/period).
 
@@ -199,9 +202,15 @@ def dosage(
     `timing_code` a GTSAbbreviation code (QD, BID, QOD, Q1W...) in place of timing.repeat;
     `dose_range` a doseRange (low, high) in `unit` in place of doseQuantity. `unit` TAB is
     written as an orderableDrugForm code, as Epic and the US Core examples send tablets.
+    `times_of_day` ("08:00:00", ...) is timing.repeat.timeOfDay with no frequency, as the
+    French medication IG's inpatient MedicationRequest examples (14641, 14659) send it;
+    `as_needed` sets asNeededBoolean; `route_text` adds a route text (alone, when `route`
+    is not given, as a route with only words).
     """
     found: dict[str, Any] = {"sequence": sequence, "text": "as directed"}
-    if timing_code is not None:
+    if times_of_day:
+        found["timing"] = {"repeat": {"timeOfDay": list(times_of_day)}}
+    elif timing_code is not None:
         found["timing"] = {"code": {"coding": [coding(GTS_ABBREVIATION, timing_code)], "text": timing_code}}
     elif every is not None:
         found["timing"] = {"repeat": {"frequency": 1, "period": every[0], "periodUnit": every[1]}}
@@ -212,8 +221,12 @@ def dosage(
     if dose_range is not None:
         low, high = (_dose_quantity(v, unit) for v in dose_range)
         found["doseAndRate"] = [{"doseRange": {"low": low, "high": high}}]
+    if as_needed:
+        found["asNeededBoolean"] = True
     if route:
-        found["route"] = concept("snomed", route[0], route[1])
+        found["route"] = concept("snomed", route[0], route[1], text=route_text)
+    elif route_text:
+        found["route"] = {"text": route_text}
     return found
 
 
@@ -431,18 +444,21 @@ def allergy(
     clinical_status: str | None = "active",
     verification: str | None = "confirmed",
     recorded: When = "2015-03-01",
+    type: str | None = "allergy",
     id: str | None = None,
 ) -> Resource:
-    """An AllergyIntolerance to a medication substance (RxNorm coding and/or text)."""
+    """An AllergyIntolerance to a medication substance (RxNorm coding and/or text);
+    `type` allergy, intolerance, or None (absent)."""
     found: Resource = {
         "resourceType": "AllergyIntolerance",
         "id": _id("allergy", id),
-        "type": "allergy",
         "category": ["medication"],
         "code": substance,
         "patient": SUBJECT,
         "recordedDate": _iso(recorded),
     }
+    if type is not None:
+        found["type"] = type
     if clinical_status:
         found["clinicalStatus"] = {"coding": [coding(ALLERGY_CLINICAL, clinical_status)]}
     if verification:

@@ -5,6 +5,7 @@ from cds.engine.kinds import (
     conditions,
     demographics,
     diagnosis,
+    drug_doses,
     encounters,
     events,
     labs,
@@ -18,6 +19,6 @@ from cds.engine.kinds import (
 from cds.engine.kinds.registry import KINDS, Kind, Params
 
 __all__ = [
-    "KINDS", "Kind", "Params", "allergies", "conditions", "demographics", "diagnosis", "encounters", "events",
-    "labs", "latest_class", "manual", "medications", "ratios", "renal", "serology",
+    "KINDS", "Kind", "Params", "allergies", "conditions", "demographics", "diagnosis", "drug_doses", "encounters",
+    "events", "labs", "latest_class", "manual", "medications", "ratios", "renal", "serology",
 ]

@@ -69,6 +69,12 @@ SAMPLES: list[dict[str, Any]] = [
                      ingredient(medication("8640"), mg=20, per=(1, "tablet", "TAB")), ingredient(reference="Substance/s1")))),
     medication_administration(medication("312617", display="predniSONE 5 MG Oral Tablet"), days_before(1),
                               dose=(4, "TAB")),
+    medication_request(medication("8640", "prednisone"), days_before(3),
+                       dose=dosage(5, times_of_day=("08:00:00", "20:00:00"), as_needed=True, route_text="by mouth")),
+    medication_request(medication("3002", "cyclophosphamide"), days_before(3),
+                       dose=dosage(1000, route=("47625008", "Intravenous route"), route_text="IV")),
+    allergy(medication("161", "Acetaminophen"), type="intolerance", clinical_status=None),
+    allergy(medication(text="Plaquenil"), type=None),
 ]
 
 

@@ -241,19 +241,3 @@ def test_another_anti_cd20_agent_is_a_b_cell_drug() -> None:
     """E10 names 'other anti-CD20/BAFF/APRIL agents'; ocrelizumab by its ingredient code."""
     entry = criterion(evaluate(medication_request(medication("1876366", display="ocrelizumab"), days_before(100), status="completed")), "E10")
     assert entry["status"] == "met"
-
-
-@pytest.mark.parametrize(
-    ("label", "non_systemic"),
-    [
-        ("Ibuprofen 200 MG Liqui-Gels [Advil]", False),  # RxNorm-style name of a capsule sold as "Liqui-Gels"
-        ("Diclofenac Sodium 10 MG/ML Topical Gel", True),
-        ("budesonide 0.09 MG/ACTUAT Dry Powder Inhaler", True),
-        ("fluticasone propionate 0.05 MG/ACTUAT Nasal Spray", True),
-        ("Dexamethasone 1 MG/ML Ophthalmic Suspension", True),
-        ("predniSONE 20 MG Oral Tablet", False),
-        ("methylPREDNISolone 4 MG Oral Tablet Dose Pack", False),
-    ],
-)
-def test_non_systemic_forms_are_whole_words_or_stems(label: str, non_systemic: bool) -> None:
-    assert drug_catalog().is_non_systemic(label) is non_systemic

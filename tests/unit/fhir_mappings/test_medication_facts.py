@@ -1,6 +1,6 @@
-"""The exposure facts carry what later rules need: route codings, dose form, the product's
-names, the record's own start and its own daily dose (one exposure per record and
-ingredient; the engine joins them)."""
+"""The exposure facts carry what later rules need: the route class (read from the route,
+else the dose form), the record's own start and its own daily dose (one exposure per
+record and ingredient; the engine joins them)."""
 
 from __future__ import annotations
 
@@ -18,13 +18,11 @@ from fhir_builders import (
     medication_resource,
 )
 
-from fhir_mappings.codes import SNOMED
 from fhir_mappings.facts import extract_facts
 from fhir_mappings.record import PatientRecord
-from fhir_mappings.terminology import Coding
 
 
-def test_an_epic_order_by_reference_keeps_route_form_names_start_and_dose() -> None:
+def test_an_epic_order_by_reference_keeps_route_class_start_and_dose() -> None:
     """Epic MedicationRequest: medicationReference to a contained Medication with its form and
     ingredient strength; 2 tablets of 20 mg by mouth twice a day."""
     med = medication_resource(id="m1", text="predniSONE 20 MG tablet", form=("385055001", "Tablet"),
@@ -38,10 +36,8 @@ def test_an_epic_order_by_reference_keeps_route_form_names_start_and_dose() -> N
     assert exposure.start == days_before(12)  # authoredOn
     assert exposure.end is None  # active, no supply: ongoing
     assert exposure.daily_mg == Decimal(80)
-    assert exposure.route_codings == (Coding(SNOMED, "26643006", "Oral"),)
-    assert exposure.dose_form == "Tablet"
-    assert "predniSONE 20 MG tablet" in exposure.product_names
-    assert exposure.systemic
+    assert exposure.route_class == "oral"
+    assert "26643006" in exposure.route_basis
 
 
 def test_each_record_is_its_own_exposure_with_its_own_dose() -> None:

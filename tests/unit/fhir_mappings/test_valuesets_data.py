@@ -455,7 +455,7 @@ def test_prednisone_equivalence_covers_exactly_the_systemic_corticosteroids(medi
     assert all(isinstance(f, float) and f > 0 for f in factors.values())
 
 
-@pytest.mark.parametrize("key", ["non_systemic_dose_forms", "salt_words"])
+@pytest.mark.parametrize("key", ["salt_words"])
 def test_word_lists_are_lower_case_strings(medications, key: str) -> None:
     words = medications[key]
     assert words and len(words) == len(set(words))
