@@ -12,6 +12,7 @@ from browser_stack import AS_OF, DemoStack, Visit
 from playwright.sync_api import Page, expect
 
 from cds.demo.requests import demo_names, demo_resources
+from cds.trials.loader import load_trials
 
 pytestmark = pytest.mark.browser
 AS_OF_DATE = datetime.date.fromisoformat(AS_OF)
@@ -25,8 +26,17 @@ AXE_OPTIONS = {
 PRINT_WIDTHS_PX = {"A4": round((210 - 24) / 25.4 * 96), "Letter": round((8.5 * 25.4 - 24) / 25.4 * 96)}
 
 
+# The demo patients are written to NCT05247203's criteria; the worksheet has a section per
+# configured trial, and labels may repeat across trials ("SLE diagnosis").
+DEMO_TRIAL = "nct05247203"
+
+
+def trial_section(page: Page, trial_id: str = DEMO_TRIAL):
+    return page.locator(f"#trial-{trial_id}")
+
+
 def criterion_row(page: Page, label: str):
-    return page.locator("tr.criterion").filter(has=page.get_by_role("rowheader", name=label))
+    return trial_section(page).locator("tr.criterion").filter(has=page.get_by_role("rowheader", name=label))
 
 
 def test_a_candidate_shows_the_decision_first_then_every_criterion_with_evidence(visit: Visit, demo: DemoStack):
@@ -41,14 +51,14 @@ def test_a_candidate_shows_the_decision_first_then_every_criterion_with_evidence
     expect(sle.locator(".evidence")).to_contain_text("2019-11-19")
     expect(sle.locator(".evidence")).to_contain_text("Condition/demo-eligible-sle")
     expect(criterion_row(page, "Hemoglobin below 85 g/L").locator(".evidence")).to_contain_text("12.8 g/dL")
-    expect(page.locator(".checklist li")).to_have_count(6)
-    expect(page.locator(".timeline")).to_have_count(0)
+    expect(trial_section(page).locator(".checklist li")).to_have_count(6)
+    expect(trial_section(page).locator(".timeline")).to_have_count(0)
 
 
 def test_a_washout_shows_when_the_patient_may_become_a_candidate(visit: Visit, demo: DemoStack):
     page = visit.open_worksheet(demo, "washout")
     expect(page.locator(".decisions")).to_contain_text("◷ Not eligible until 2026-07-04")
-    timeline = page.locator(".timeline")
+    timeline = trial_section(page).locator(".timeline")
     expect(timeline.locator(".timeline-bar")).to_have_count(1)
     expect(timeline).to_contain_text("Live vaccine in the last 28 days (E8): last record 2026-06-05, blocks until 2026-07-04")
     expect(timeline).to_contain_text("May become a candidate from 2026-07-04")
@@ -58,7 +68,7 @@ def test_a_washout_shows_when_the_patient_may_become_a_candidate(visit: Visit, d
 def test_missing_labs_are_listed_to_confirm_at_screening(visit: Visit, demo: DemoStack):
     page = visit.open_worksheet(demo, "missing-labs")
     expect(page.locator(".decisions")).to_contain_text("✓ Possible candidate")
-    checklist = page.locator(".checklist li")
+    checklist = trial_section(page).locator(".checklist li")
     expect(checklist).to_have_count(13)
     expect(checklist.filter(has_text="Hemoglobin below 85 g/L")).to_contain_text("no hemoglobin result in the last 90 days")
     expect(checklist.filter(has_text="Positive ANA or anti-dsDNA")).to_contain_text("no ANA/anti-dsDNA result")
@@ -68,8 +78,9 @@ def test_missing_labs_are_listed_to_confirm_at_screening(visit: Visit, demo: Dem
 
 def test_keyboard_alone_reaches_every_control_with_a_visible_focus(visit: Visit, demo: DemoStack):
     page = visit.open_worksheet(demo, "washout")
+    trials = list(load_trials().values())  # the decision table links each trial's section, in this order
     focused = []
-    for _ in range(5):
+    for _ in range(4 + len(trials)):
         page.keyboard.press("Tab")
         focused.append(
             page.evaluate(
@@ -82,13 +93,13 @@ def test_keyboard_alone_reaches_every_control_with_a_visible_focus(visit: Visit,
         "Skip to the worksheet",
         "Print worksheet",
         "Close worksheet",
-        "NCT05247203",
+        *(t.nct_id for t in trials),
         "The trial on ClinicalTrials.gov",
     ]
     assert all(f["outline"] and f["visible"] for f in focused)
     page.keyboard.press("Shift+Tab")
     page.keyboard.press("Enter")  # follows the decision table's link to the trial's section
-    assert page.evaluate("location.hash") == "#trial-nct05247203"
+    assert page.evaluate("location.hash") == f"#trial-{trials[-1].id}"
 
     fresh = visit.open_worksheet(demo, "washout")
     fresh.keyboard.press("Tab")
@@ -110,7 +121,8 @@ def test_the_print_view_fits_a4_and_letter_without_buttons(visit: Visit, demo: D
         pdf = page.pdf(format=paper, print_background=True)
         assert pdf.startswith(b"%PDF")
         pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
-        assert 1 < pages <= 12, f"{paper}: {pages} pages"  # each further trial starts a page of its own
+        # at most 12 pages per trial: each further trial starts a page of its own
+        assert 1 < pages <= 12 * len(load_trials()), f"{paper}: {pages} pages"
 
 
 def test_no_patient_data_in_urls_storage_or_logs(visit: Visit, demo: DemoStack):

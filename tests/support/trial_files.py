@@ -13,14 +13,15 @@ from cds.trials.loader import TRIALS_DIR
 SHIPPED = TRIALS_DIR / "nct05247203.yaml"
 
 
-def trial_file_variant(folder: Path, *edits: tuple[str, str], name: str = "variant.yaml") -> Path:
-    """Copy the shipped trial file into `folder` with each (old, new) text replaced once.
+def trial_file_variant(folder: Path, *edits: tuple[str, str], name: str = "variant.yaml", shipped: Path = SHIPPED) -> Path:
+    """Copy the shipped trial file (`shipped`, by default NCT05247203's) into `folder` with
+    each (old, new) text replaced once.
 
     :raise AssertionError: an `old` text is not in the file exactly once.
     """
-    text = SHIPPED.read_text(encoding="utf-8")
+    text = shipped.read_text(encoding="utf-8")
     for old, new in edits:
-        assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times in {SHIPPED.name}"
+        assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times in {shipped.name}"
         text = text.replace(old, new)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name

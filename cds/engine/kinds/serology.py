@@ -137,7 +137,9 @@ def serology(params: SerologyParams, ctx: EvaluationContext) -> Outcome:
     first, span = date.min, ""
     window = params.window
     if window is not None:
-        first, span = window.first_day(ctx.as_of), f" in the last {window.describe()}"
+        first = window.first_day(ctx.as_of)
+        # A window of 0 days is D alone ("a test dated the screening visit"): say the day.
+        span = f" on {ctx.as_of.isoformat()}" if first == ctx.as_of else f" in the last {window.describe()}"
     sure, perhaps = _in_window(results, first, ctx.as_of, undated_count=params.select == "any_ever")
     if not sure and not perhaps:
         return _missing(params, span)
