@@ -35,7 +35,8 @@ def test_prefetch_covers_every_resource_type_the_trials_read(client):
     # Only the Observations the criteria read: every LOINC code of their analytes, no other.
     asked = set(params["code"].split(","))
     assert {"http://loinc.org|718-7", "http://loinc.org|59260-0", "http://loinc.org|2160-0", "http://loinc.org|29463-7"} <= asked
-    assert "http://loinc.org|33914-3" not in asked  # eGFR is not creatinine clearance
+    # NCT05247203 reads no eGFR (its E3.2 is creatinine clearance); a trial that reads eGFR asks for it.
+    assert ("http://loinc.org", "33914-3") not in load_trials()["nct05247203"].observation_codes
     assert asked == {f"{s}|{c}" for t in load_trials().values() for s, c in t.observation_codes}
 
 

@@ -16,6 +16,7 @@ import pytest
 from screening import Screened, screen
 
 from cds.population import local_engine, patient_group
+from cds.trials.loader import load_trials
 
 STOP_AFTER = 40
 
@@ -89,8 +90,8 @@ def test_a_run_stopped_in_the_middle_resumes_and_evaluates_no_finished_patient_t
     evaluated_again = set(journal.lines("second", "patients"))
     assert not evaluated_again & finished, "a patient finished before the stop was evaluated again"
     assert journal.lines("second", "files") == [], "every file was grouped before the stop: none is read again"
-    patients = [e["patient"] for e in resumed.evaluations()]
-    assert len(patients) == len(set(patients)) == 122
+    evaluated = [(e["trial"], e["patient"]) for e in resumed.evaluations()]
+    assert len(evaluated) == len(set(evaluated)) == 122 * len(load_trials())
 
     journal.run = "uninterrupted"
     whole = screen(external_export, tmp_path / "whole", "--workers", "2")
