@@ -178,9 +178,10 @@ def test_a_recent_class_with_a_month_only_date_straddling_the_window_edge_is_unk
     assert entry("I1.2", month)["status"] == "unknown"
 
 
-def test_an_old_biopsy_beside_a_recent_class_stays_unknown() -> None:
+def test_an_old_biopsy_beside_a_recent_class_stays_unknown_and_is_named() -> None:
     found = entry("I1.2", kidney_biopsy("2025-11-02"), ln_class(CLASS_III, days_before(20)))
     assert found["status"] == "unknown"
+    assert "last on 2025-11-02" in found["reason"]
 
 
 # --- I2: 24-hour urine protein/creatinine ratio ≥ 1 (G9) -------------------------------------

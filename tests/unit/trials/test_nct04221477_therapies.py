@@ -129,6 +129,7 @@ def test_two_months_at_a_month_end_clears_by_the_definition() -> None:
         medication_request(medication("3002", display="cyclophosphamide"), days_before(30), status="completed"),  # route unknown: any route counts
         medication_statement(CYCLOSPORINE_CAPSULE, days_before(300)),
         medication_statement(VOCLOSPORIN, days_before(90)),
+        medication_statement(medication(text="Ciclosporin 100 mg oral capsule"), days_before(90)),  # the text's spelling
         medication_request(TACROLIMUS_INGREDIENT, days_before(10), dose=dosage(2, per_day=2, route=ORAL)),  # a route code decides
     ],
 )
