@@ -93,10 +93,31 @@ def test_a_positive_hcg_within_30_days_excludes(days: int, status: str) -> None:
     assert found["clears_on"] is None
 
 
-@pytest.mark.parametrize(("value", "status"), [(3, "not_met"), (10, "unknown"), (25, "met"), (480, "met")])
+@pytest.mark.parametrize(("value", "status"), [(3, "not_met"), (4.9, "not_met"), (24.9, "not_met"), (25, "met"), (480, "met")])
 def test_a_quantitative_serum_hcg_without_interpretation_reads_by_the_g12_cut_offs(value: float, status: str) -> None:
     found = entry("E1", observation("21198-7", value, "m[IU]/mL", on=days_before(4)))
     assert found["status"] == status
+
+
+def test_an_equivocal_hcg_alone_is_not_a_positive_one_and_is_named() -> None:
+    """G12: 5-25 m[IU]/mL is equivocal, neither positive nor negative; E1 is met only by a
+    positive one, so the rest is not_met, the screening test being required anyway."""
+    found = entry("E1", observation("21198-7", 10, "m[IU]/mL", on=days_before(4), id="hcg-eq"))
+    assert found["status"] == "not_met"
+    assert "neither positive nor negative, left out: 10 m[IU]/mL" in found["reason"]
+    assert found["reason"].endswith(SCREENING_NOTE)
+    assert [e["reference"] for e in found["evidence"]] == ["Observation/hcg-eq"]
+    indeterminate = observation("2106-3", value_code=("snomed", "82334004", "Indeterminate"), interpretation="IND", on=days_before(2))
+    assert entry("E1", indeterminate)["status"] == "not_met"
+
+
+def test_an_equivocal_hcg_beside_a_positive_one_is_met() -> None:
+    found = entry("E1", observation("21198-7", 10, "m[IU]/mL", on=days_before(4)), observation("2106-3", value_code=POSITIVE, on=days_before(9)))
+    assert found["status"] == "met"
+
+
+def test_an_hcg_that_cannot_be_read_is_unknown() -> None:
+    assert entry("E1", observation("21198-7", 30, "mIU/mL", ucum=False, on=days_before(4)))["status"] == "unknown"
 
 
 def test_an_interpretation_decides_over_the_quantity() -> None:
@@ -111,7 +132,7 @@ def test_no_pregnancy_record_is_not_met_and_notes_the_screening_test() -> None:
     found = entry("E1")
     assert found["status"] == "not_met"
     assert found["reason"] == (
-        "no record of active pregnancy; no record of active lactation; no hCG result in the last 30 days; " + SCREENING_NOTE
+        "no record of active pregnancy; no record of active lactation; no positive or negative hCG result in the last 30 days; " + SCREENING_NOTE
     )
 
 
