@@ -13,7 +13,8 @@ postgres_bin_dir() {
 
 as_cluster_owner() {
     if [ "$(id -u)" = 0 ]; then
-        runuser -u postgres -- "$@"
+        # From / : the postgres user may not enter the checkout's folder (a private temp dir).
+        (cd / && runuser -u postgres -- "$@")
     else
         "$@"
     fi

@@ -62,7 +62,7 @@ class TrialEligibilityService:
         cls, trials: dict[str, Trial], policy: CallbackPolicy, card_options: CardOptions, store: FeedbackStore
     ) -> TrialEligibilityService:
         """Derive the prefetch templates from what the trials' criteria read (types and lab codes);
-        read every code table and validate every referral before the first call."""
+        read every code table and validate every referral and reminder before the first call."""
         ordered = tuple(trials[key] for key in sorted(trials))
         load_tables()
         prepare_referrals(ordered)
@@ -130,7 +130,8 @@ class TrialEligibilityService:
                 fields["missing_data"] = _logged(gathered.missing)
             evaluated = time.perf_counter()
             results = [(result.trial, result.to_json()) for result in evaluate_trials(record, self.trials, as_of)]
-            cards = ranked_cards(build_cards(results, as_of, self.card_options), self.trials, self.card_options.max_cards)
+            built = build_cards(results, as_of, self.card_options, user_id=hook_request.context.get("userId"))
+            cards = ranked_cards(built, self.trials, self.card_options.max_cards)
             fields.update(evaluate_ms=_elapsed_ms(evaluated), trials=len(results), cards=len(cards))
         except TrialCdsError as error:
             if isinstance(error, PrefetchUnavailableError) and error.missing:

@@ -138,11 +138,36 @@ def _check_references(data: TrialFile, path: Path) -> None:
                     )
 
 
+CARD_REQUIRES = "card_requires"
+
+
+def _check_card_requires(trial: Trial, path: Path) -> None:
+    """Every criterion `card_requires` names is an inclusion of this file the record can meet.
+
+    A met exclusion never shows a card, and a manual check is never met from the record:
+    either would withhold every card of the trial without a word.
+    """
+    if trial.card_requires is None:
+        return
+    by_id = {criterion.id: criterion for criterion in trial.criteria}
+    for list_name in ("any_met", "all_met"):
+        for index, cid in enumerate(getattr(trial.card_requires, list_name)):
+            where = f"{path}: criterion {cid}: {key_text((CARD_REQUIRES, list_name, index))}"
+            criterion = by_id.get(cid)
+            if criterion is None:
+                raise TrialDefinitionError(f"{where}: no criterion of this file has this id")
+            if criterion.kind != "inclusion":
+                raise TrialDefinitionError(f"{where}: an exclusion; a card needs met inclusions (a met exclusion shows no card)")
+            if criterion.manual:
+                raise TrialDefinitionError(f"{where}: a manual check, never met from the record; no card would ever show")
+
+
 def load_trial(path: Path) -> Trial:
     """Read, validate and compile one trial file.
 
     :raise TrialDefinitionError: unreadable YAML, schema errors, bad logic, unknown value sets,
-        drug groups or analytes, duplicate criterion ids.
+        drug groups or analytes, duplicate criterion ids, a `card_requires` naming no
+        inclusion the record can meet.
     """
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -164,8 +189,11 @@ def load_trial(path: Path) -> Trial:
         criteria=tuple(_compiled(c, path) for c in data.criteria),
         eligibility_text=data.eligibility_text,
         study=data.study,
+        card_requires=data.card_requires,
+        study_team=data.study_team,
     )
     _check_references(data, path)
+    _check_card_requires(trial, path)
     return trial
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from cds.engine.kinds.manual import manual as manual_kind
 from cds.engine.tree import Node, leaves
@@ -65,6 +65,58 @@ class StudyFacts(BaseModel):
     source: str = ""
 
 
+class CardRequirement(BaseModel):
+    """Which criteria must be met, not merely unknown, before the trial shows a card at all.
+
+    A patient nothing excludes but nothing points to either (diagnosis, disease activity
+    and serology all unknown) would otherwise get a card with a dozen items to confirm:
+    the alert fatigue that makes clinicians stop reading trial alerts. The loader checks
+    that every id names an inclusion of the same file that the record can meet.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    # At least one of these must be met.
+    any_met: tuple[str, ...] = ()
+    # Every one of these must be met.
+    all_met: tuple[str, ...] = ()
+    # Why these criteria are the evidence a card needs (the trial author's choice, in words).
+    why: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _names_criteria(self) -> CardRequirement:
+        if not self.any_met and not self.all_met:
+            raise ValueError("give any_met, all_met or both (criterion ids)")
+        return self
+
+    @property
+    def criterion_ids(self) -> tuple[str, ...]:
+        """Every id it names, any_met first, each once."""
+        return tuple(dict.fromkeys((*self.any_met, *self.all_met)))
+
+    def satisfied_by(self, met: frozenset[str]) -> bool:
+        """Whether the criteria met (their ids) are the evidence it asks for."""
+        any_ok = not self.any_met or not met.isdisjoint(self.any_met)
+        return any_ok and met.issuperset(self.all_met)
+
+
+# FHIR R4 ServiceRequest.performer may reference these types
+# (hl7.org/fhir/R4/servicerequest-definitions.html#ServiceRequest.performer), with a FHIR id.
+PERFORMER_REFERENCE = r"^(Practitioner|PractitionerRole|Organization|CareTeam|HealthcareService)/[A-Za-z0-9\-.]{1,64}$"
+
+
+class StudyTeam(BaseModel):
+    """Who receives the referral a card suggests: set by each site, which knows its team."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    # How the referral names the team ("Rheumatology research team, NCT05247203").
+    name: str = Field(min_length=1, max_length=120)
+    # How to reach it, in words (a phone line, a secure-message pool); left out: not said.
+    contact: str = ""
+    # The team in the site's EHR (CareTeam/…, Organization/…, …): the referral's performer.
+    # Left out, the referral names the team in a note only.
+    reference: str | None = Field(default=None, pattern=PERFORMER_REFERENCE)
+
+
 class CriterionFile(BaseModel):
     """One criterion as written in the trial file."""
 
@@ -93,6 +145,8 @@ class TrialFile(BaseModel):
     eligibility_text: str
     study: StudyFacts = StudyFacts()
     local_analytes: dict[str, list[LocalCode]] = Field(default_factory=dict)
+    card_requires: CardRequirement | None = None
+    study_team: StudyTeam | None = None
     criteria: list[CriterionFile]
 
 
@@ -128,6 +182,10 @@ class Trial:
     criteria: tuple[Criterion, ...]
     eligibility_text: str = ""
     study: StudyFacts = StudyFacts()
+    # Left out: every patient nothing excludes gets a card (no evidence asked for).
+    card_requires: CardRequirement | None = None
+    # Left out: the referral is addressed to "the <NCT id> study team".
+    study_team: StudyTeam | None = None
 
     @property
     def observation_codes(self) -> frozenset[tuple[str, str]]:

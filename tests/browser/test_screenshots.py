@@ -28,6 +28,8 @@ from cds.demo.requests import demo_request
 pytestmark = pytest.mark.browser
 
 PANEL_WIDTH_PX = 420
+# One screen of an EHR's side panel (a 1080 px display less the EHR's own header and toolbars).
+CARD_SCREEN_HEIGHT_PX = 900
 WORKSHEET_VIEWPORT = {"width": 1200, "height": 1300}
 CARD_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Card</title><style>
 body {{ margin: 0; background: #eef1f5; font: 14px/1.4 system-ui, sans-serif; color: #222; }}
@@ -85,9 +87,12 @@ def test_screenshot_of_a_card_in_a_narrow_panel(visit: Visit, demo: DemoStack, t
     answer = requests.post(f"{demo.service_url}/cds-services/trial-eligibility", json=hook, timeout=60)
     (card,) = answer.json()["cards"]
     page = visit.context.new_page()
-    page.set_viewport_size({"width": PANEL_WIDTH_PX + 24, "height": 900})
+    page.set_viewport_size({"width": PANEL_WIDTH_PX + 24, "height": CARD_SCREEN_HEIGHT_PX})
     page.set_content(card_html(card))
     expect(page.get_by_role("button", name="Open the eligibility worksheet")).to_be_visible()
+    # Issue 13: the referral button is on the panel's first screen, not several screens down.
+    referral = page.get_by_role("button", name="Refer to the NCT05247203 study team for screening").bounding_box()
+    assert referral is not None and referral["y"] + referral["height"] <= CARD_SCREEN_HEIGHT_PX
     assert page.evaluate("document.documentElement.scrollWidth") <= PANEL_WIDTH_PX + 24
     for folder in screenshot_dirs(tmp_path):
         target = folder / "card-eligible.png"

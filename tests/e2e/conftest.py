@@ -18,8 +18,10 @@ from e2e_hooks import FhirEndpoint
 from e2e_patients import AS_OF, EXTERNAL_BUNDLES, demo_bundle, patient_ids
 from e2e_servers import FhirServer, Service
 
+from bench.card_counts import ungated_copy
 from bench.servers import gunicorn_server, sekmet_server
 from cds.fhir_loader import load_bundles, post_transaction
+from cds.trials.loader import TRIALS_DIR
 
 
 @pytest.fixture(scope="session")
@@ -49,10 +51,17 @@ def loaded_patient_ids(fhir_server: FhirServer, external_data: Path) -> list[str
 
 @pytest.fixture(scope="session")
 def service(fhir_server: FhirServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    """trialcds under gunicorn, allowed to call the FHIR server, with the evaluation date pinned."""
+    """trialcds under gunicorn, allowed to call the FHIR server, with the evaluation date pinned.
+
+    Its trials are the shipped ones without their evidence gate (`card_requires`): no public
+    patient has a coded SLE diagnosis or a positive ANA, so with the gate none would get a card,
+    and these tests compare each call's evaluation through the cards that carry it.
+    """
+    workdir = tmp_path_factory.mktemp("trialcds")
     process = gunicorn_server(
-        tmp_path_factory.mktemp("trialcds"),
+        workdir,
         {
+            "TRIALCDS_TRIALS_DIR": str(ungated_copy(TRIALS_DIR, workdir / "trials-without-gate")),
             "TRIALCDS_FHIR_SERVERS": fhir_server.endpoint.base_url,
             "TRIALCDS_AS_OF": AS_OF.isoformat(),
             # The production deadline (a few seconds, for a clinician waiting) would make results

@@ -51,7 +51,10 @@ def test_demo_request_gives_the_cards_the_service_fetches_for_itself(
     assert patient_id in loaded_patient_ids
 
     from_prefetch = service.call(demo)
-    fetched = service.call(hook_request(patient_id, fhir_server.endpoint))
+    # The same clinician opens the chart both ways: the suggested referral is requested by them.
+    fetching = hook_request(patient_id, fhir_server.endpoint)
+    fetching["context"]["userId"] = demo["context"]["userId"]
+    fetched = service.call(fetching)
 
     assert from_prefetch.status_code == 200, from_prefetch.text
     assert fetched.status_code == 200, fetched.text

@@ -2,25 +2,35 @@
 
 from __future__ import annotations
 
+import copy
 import json
 
 import orjson
 import pytest
+from card_checks import assert_readable_card
 from cds_invariants import assert_valid_card
 from click.testing import CliRunner
-from hook_settings import AS_OF, SERVICE_URL
+from fhir.resources.R4B.communicationrequest import CommunicationRequest
+from fhir.resources.R4B.servicerequest import ServiceRequest
+from fhir_builders import condition
+from hook_settings import AS_OF, SERVICE_URL, resources_of, searchset
 
 from cds.cli import main
 from cds.demo.requests import demo_resources
 
 
-@pytest.mark.parametrize(("name", "cards"), [("eligible", 1), ("ineligible", 0), ("washout", 1)])
-def test_demo_patients_get_the_expected_number_of_valid_cards(client, hook_request, name, cards):
-    response = client.post(SERVICE_URL, json=hook_request(name))
+def assert_cards(response, count: int) -> None:
+    """A 200 answer with `count` cards, each valid (CDS Hooks 2.0) and readable (issue 13)."""
     assert response.status_code == 200
-    assert len(response.json["cards"]) == cards
+    assert len(response.json["cards"]) == count
     for card in response.json["cards"]:
         assert_valid_card(card)
+        assert_readable_card(card)
+
+
+@pytest.mark.parametrize(("name", "cards"), [("eligible", 1), ("ineligible", 0), ("washout", 1)])
+def test_demo_patients_get_the_expected_number_of_valid_cards(client, hook_request, name, cards):
+    assert_cards(client.post(SERVICE_URL, json=hook_request(name)), cards)
 
 
 def test_ineligible_patient_gets_an_empty_card_list(client, hook_request):
@@ -51,3 +61,62 @@ def test_card_evaluation_equals_the_cli_json(client, hook_request, tmp_path, nam
     )
     assert result.exit_code == 0, result.output
     assert card["extension"]["trialcds.evaluation"] == orjson.loads(result.output)
+
+
+# A lupus problem-list entry as Synthea codes it: SNOMED CT 200936003 "Lupus erythematosus",
+# not specifically systemic (the generated lupus patients of ../shared/data/external).
+SYNTHEA_LUPUS = condition("snomed", "200936003", "Lupus erythematosus (disorder)", onset="2019-11-19", id="demo-eligible-le")
+
+
+def _with_conditions(body: dict, conditions: list[dict]) -> dict:
+    for resource in conditions:
+        resource["subject"] = {"reference": "Patient/demo-eligible"}
+    body["prefetch"]["conditions"] = searchset(conditions)
+    return body
+
+
+def _without_ana(body: dict) -> dict:
+    observations = [r for r in resources_of(body["prefetch"]["observations"]) if r["id"] != "demo-eligible-ana"]
+    body["prefetch"]["observations"] = searchset(observations)
+    return body
+
+
+@pytest.mark.parametrize(
+    ("change", "cards"),
+    [
+        pytest.param(lambda body: body, 1, id="SLE coded and ANA positive"),
+        pytest.param(_without_ana, 1, id="SLE coded, no ANA result"),
+        pytest.param(lambda body: _with_conditions(body, [copy.deepcopy(SYNTHEA_LUPUS)]), 1,
+                     id="lupus not coded as systemic, ANA positive"),
+        pytest.param(lambda body: _without_ana(_with_conditions(body, [copy.deepcopy(SYNTHEA_LUPUS)])), 0,
+                     id="lupus not coded as systemic, no ANA result"),
+    ],
+)
+def test_a_card_needs_a_coded_sle_diagnosis_or_a_positive_ana(client, hook_request, change, cards):
+    """NCT05247203's evidence gate (card_requires: I3 or I5 met) on the eligible demo patient's record."""
+    assert_cards(client.post(SERVICE_URL, json=change(hook_request("eligible"))), cards)
+
+
+def test_the_referral_is_requested_by_the_user_of_the_hook_context(client, hook_request):
+    body = hook_request("eligible")
+    body["context"]["userId"] = "PractitionerRole/rheum-clinic-3"
+    (card,) = client.post(SERVICE_URL, json=body).json["cards"]
+    referral = ServiceRequest.model_validate(card["suggestions"][0]["actions"][0]["resource"])
+    assert referral.requester.reference == "PractitionerRole/rheum-clinic-3"
+    assert str(referral.authoredOn) == AS_OF.isoformat()
+
+
+def test_without_a_user_in_context_the_referral_has_no_requester(client, hook_request):
+    body = hook_request("eligible")
+    del body["context"]["userId"]
+    (card,) = client.post(SERVICE_URL, json=body).json["cards"]
+    referral = ServiceRequest.model_validate(card["suggestions"][0]["actions"][0]["resource"])
+    assert referral.requester is None
+    assert referral.note[-1].text.startswith("Requester not set")
+
+
+def test_the_washout_card_suggests_a_reminder_on_the_day_the_washout_clears(client, hook_request):
+    (card,) = client.post(SERVICE_URL, json=hook_request("washout")).json["cards"]
+    reminder = CommunicationRequest.model_validate(card["suggestions"][0]["actions"][0]["resource"])
+    assert str(reminder.occurrenceDateTime) == card["extension"]["trialcds.evaluation"]["eligible_from"] == "2026-07-04"
+    assert [r.reference for r in reminder.recipient] == ["Practitioner/demo-practitioner"]

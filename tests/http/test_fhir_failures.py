@@ -52,10 +52,10 @@ def labs_not_prefetched(hook_request):
 def test_no_fhir_server_to_fetch_from(client, hook_request, fhir):
     body = hook_request()
     del body["fhirServer"], body["fhirAuthorization"]
-    del body["prefetch"]["observations"], body["prefetch"]["conditions"]
+    del body["prefetch"]["observations"], body["prefetch"]["immunizations"]
     response = client.post(SERVICE_URL, json=body)
     gaps = missing_data(response)
-    assert set(gaps) == {"observations", "conditions"}
+    assert set(gaps) == {"observations", "immunizations"}
     assert all("no fhirServer" in gap["reason"] for gap in gaps.values())
 
 

@@ -76,7 +76,7 @@ def test_a_trial_added_as_a_file_is_evaluated_and_carded_with_its_own_threshold(
     (card,) = response.json["cards"]
     assert_valid_card(card)
     assert _trials_of([card]) == [HB_60_ID]
-    assert card["summary"].startswith("Possible candidate for NCT05247203 (telitacicept, SLE, Hb 60)")
+    assert card["summary"].startswith("Possible candidate for clinical trial NCT05247203 (telitacicept, SLE, Hb 60)")
     assert _statuses(card)["E3.4"] == "not_met"
     evidence = next(c for c in card["extension"][EVALUATION]["criteria"] if c["id"] == "E3.4")["evidence"]
     assert [e["value"] for e in evidence] == ["7 g/dL"]

@@ -204,7 +204,8 @@ def no_result(label: str, lookback_days: int) -> Outcome:
 def lab_threshold(params: LabThresholdParams, ctx: EvaluationContext) -> Outcome:
     """Met when the recent value (reported, else derived) satisfies `comparator value unit`."""
     if params.analyte not in ctx.facts.coded_analytes:
-        return Outcome(Tri.UNKNOWN, params.when_no_code or f"no code is configured for {params.label}", no_data=True)
+        unread = f"no coded {params.label} result can be read from the record: confirm at screening"
+        return Outcome(Tri.UNKNOWN, params.when_no_code or unread, no_data=True)
     found = recent(ctx, params.analyte, params.lookback_days)
     missing = no_result(params.label, params.lookback_days)
     if params.derived_from is not None and (found.maybe_none or not found.results):
