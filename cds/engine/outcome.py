@@ -110,3 +110,19 @@ def met_as_unknown(part: Outcome, reason: str) -> Outcome:
     if part.status is not Tri.MET:
         return part
     return Outcome(Tri.UNKNOWN, f"{reason}: {part.reason}" if part.reason else reason, part.evidence)
+
+
+def surely_met(part: Outcome) -> Outcome:
+    """A met part stays met; an unknown one counts as not_met (with its reason and
+    evidence, and no date: nothing says when it would turn met)."""
+    if part.status is not Tri.UNKNOWN:
+        return part
+    return Outcome(Tri.NOT_MET, f"not surely met: {part.reason}" if part.reason else "not surely met", part.evidence)
+
+
+def noted_unless_met(part: Outcome, text: str) -> Outcome:
+    """The part with `text` after its reason when it is not met."""
+    if part.status is Tri.MET:
+        return part
+    reason = f"{part.reason}; {text}" if part.reason else text
+    return Outcome(part.status, reason, part.evidence, part.clears_on, part.no_data)

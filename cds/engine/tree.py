@@ -1,6 +1,6 @@
 """A criterion's logic as a tree: Kleene any/all/not over leaves of registered kinds.
 
-Besides `any` and `all`, three constructs compose what the reference pages write:
+Besides `any` and `all`, five constructs compose what the reference pages write:
 
 - `not: <part>`: Kleene NOT ("finding AND NOT exception"; "no positive hCG in the
   window"). Under it the part serves the opposite kind of criterion: a record that
@@ -11,6 +11,13 @@ Besides `any` and `all`, three constructs compose what the reference pages write
 - `fallback: [first, then, ...]`: the first part decides when it has data; when it has
   none (`Outcome.no_data`: no lab result at all), it is unknown, and the criterion is
   that unknown OR the fallback of the rest ("no eGFR: decide by a CKD-stage code").
+- `surely: <part>`: met only when the part is met; unknown counts as not_met. For an
+  unknown tier a page limits to a fact that made another part met ("the Condition that
+  made the diagnosis criterion met is recent"): a record that leaves that part open does
+  not open the tier. It may stand only beneath an `unknown_if`, so it can narrow an
+  unknown tier but never decide a criterion met, nor hide an exclusion outside a tier.
+- `note: {text, part}`: the part, with `text` added to its reason whenever it is not met
+  ("a screening pregnancy test is still required").
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ from pydantic import ValidationError
 from cds.engine.context import EvaluationContext
 from cds.engine.kinds import KINDS, Kind, Params
 from cds.engine.logic import Tri
-from cds.engine.outcome import Outcome, combine_all, combine_any, met_as_unknown, negate
+from cds.engine.outcome import Outcome, combine_all, combine_any, met_as_unknown, negate, noted_unless_met, surely_met
 
 
 class LogicError(ValueError):
@@ -77,22 +84,36 @@ class UnknownIf(OnePart):
 
 
 @dataclass(frozen=True)
+class Surely(OnePart):
+    """A part that counts only when it is met: unknown counts as not_met."""
+
+
+@dataclass(frozen=True)
+class Note(OnePart):
+    """A part whose reason gets `text` whenever it is not met."""
+
+    text: str = ""
+
+
+@dataclass(frozen=True)
 class Fallback:
     """Parts tried in order: the first with data decides (see the module docstring)."""
 
     parts: tuple[Node, ...]
 
 
-Node = Union[Leaf, AnyOf, AllOf, NotOf, UnknownIf, Fallback]
-CONSTRUCTS = ("any", "all", "not", "unknown_if", "fallback")
+Node = Union[Leaf, AnyOf, AllOf, NotOf, UnknownIf, Surely, Note, Fallback]
+CONSTRUCTS = ("any", "all", "not", "unknown_if", "surely", "note", "fallback")
 
 
-def compile_logic(block: Any, path: str) -> Node:
+def compile_logic(block: Any, path: str, in_tier: bool = False) -> Node:
     """Turn `{any: [...]}`, `{all: [...]}`, `{not: ...}`, `{unknown_if: {reason, part}}`,
-    `{fallback: [...]}` or `{<kind>: {params}}` into a node.
+    `{surely: ...}`, `{note: {text, part}}`, `{fallback: [...]}` or `{<kind>: {params}}`
+    into a node. `in_tier`: the block lies beneath an `unknown_if`, the only place a
+    `surely` may stand.
 
-    :raise LogicError: not exactly one key, unknown kind, or parameters that do not validate,
-        naming the path and the key.
+    :raise LogicError: not exactly one key, unknown kind, a `surely` outside an
+        `unknown_if`, or parameters that do not validate, naming the path and the key.
     """
     if not isinstance(block, dict) or len(block) != 1:
         raise LogicError(f"{path}: expected one key ({', '.join(CONSTRUCTS)}, or an evaluator kind), got {block!r}")
@@ -101,14 +122,20 @@ def compile_logic(block: Any, path: str) -> Node:
     if key in ("any", "all", "fallback"):
         if not isinstance(body, list) or len(body) < 2:
             raise LogicError(f"{here}: expected a list of at least two parts")
-        parts = tuple(compile_logic(part, f"{here}[{i}]") for i, part in enumerate(body))
+        parts = tuple(compile_logic(part, f"{here}[{i}]", in_tier) for i, part in enumerate(body))
         return {"any": AnyOf, "all": AllOf, "fallback": Fallback}[key](parts)
     if key == "not":
-        return NotOf(compile_logic(body, here))
-    if key == "unknown_if":
-        if not isinstance(body, dict) or set(body) != {"reason", "part"} or not isinstance(body["reason"], str) or not body["reason"].strip():
-            raise LogicError(f"{here}: expected exactly the keys reason (a sentence) and part, got {body!r}")
-        return UnknownIf(compile_logic(body["part"], f"{here}.part"), body["reason"].strip())
+        return NotOf(compile_logic(body, here, in_tier))
+    if key == "surely":
+        if not in_tier:
+            raise LogicError(f"{here}: surely may stand only beneath an unknown_if (it turns an unknown into not_met)")
+        return Surely(compile_logic(body, here, in_tier))
+    if key in ("unknown_if", "note"):
+        words = "reason" if key == "unknown_if" else "text"
+        if not isinstance(body, dict) or set(body) != {words, "part"} or not isinstance(body[words], str) or not body[words].strip():
+            raise LogicError(f"{here}: expected exactly the keys {words} (a sentence) and part, got {body!r}")
+        part = compile_logic(body["part"], f"{here}.part", in_tier or key == "unknown_if")
+        return UnknownIf(part, body[words].strip()) if key == "unknown_if" else Note(part, body[words].strip())
     if key not in KINDS:
         raise LogicError(f"{path}: unknown evaluator kind {key!r} (known: {', '.join(sorted(KINDS))})")
     kind = KINDS[key]
@@ -154,6 +181,10 @@ def evaluate_node(node: Node, ctx: EvaluationContext) -> Outcome:
         return negate(evaluate_node(node.part, opposite))
     if isinstance(node, UnknownIf):
         return met_as_unknown(evaluate_node(node.part, ctx), node.reason)
+    if isinstance(node, Surely):
+        return surely_met(evaluate_node(node.part, ctx))
+    if isinstance(node, Note):
+        return noted_unless_met(evaluate_node(node.part, ctx), node.text)
     if isinstance(node, Fallback):
         return _fallback(node.parts, ctx)
     outcome = node.kind.evaluate(node.params, ctx)

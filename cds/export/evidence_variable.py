@@ -73,8 +73,21 @@ def _met_only_as_unknown(characteristic: dict[str, Any], node: Any) -> None:
     characteristic["note"] = [*characteristic.get("note", []), {"text": reason}]
 
 
+def _surely(characteristic: dict[str, Any], node: Any) -> None:
+    """A part that counts only when surely met: said in a note (FHIR has no third value)."""
+    text = "counts only when surely met: when the data leave it open, it counts as not met"
+    characteristic["note"] = [*characteristic.get("note", []), {"text": text}]
+
+
+def _noted(characteristic: dict[str, Any], node: Any) -> None:
+    """A part whose reason carries a note when it is not met: the note, as written."""
+    characteristic["note"] = [*characteristic.get("note", []), {"text": f"when not met, the reason adds: {node.text}"}]
+
+
 # Nodes over one part (`node.part`), by class name: how each changes its part's characteristic.
-WRAPPERS: dict[str, Callable[[dict[str, Any], Any], None]] = {"NotOf": _negated, "UnknownIf": _met_only_as_unknown}
+WRAPPERS: dict[str, Callable[[dict[str, Any], Any], None]] = {
+    "NotOf": _negated, "UnknownIf": _met_only_as_unknown, "Surely": _surely, "Note": _noted,
+}
 
 
 def node_characteristic(node: Node, trial: Trial) -> dict[str, Any]:

@@ -11,6 +11,12 @@ positive"). Records dated after D are ignored (G1).
 - `any_within`: any result in a window ending on D (an undated one may be outside it);
 - `most_recent`: the latest result, all time; with `skip_neutral` the latest result that
   is positive or negative (G12 "most recent" serology skips neutral results).
+
+`skip_neutral` leaves out results that are neither positive nor negative (equivocal,
+indeterminate), whatever the select: for `any_within` and `any_ever` a part whose only
+results are neutral is then as one with no result, naming them, and `no_result` says
+what that is (an equivocal hCG alone, where a page reads all but a positive one as not
+met). A result that cannot be read is never left out: it might be the positive one.
 """
 
 from __future__ import annotations
@@ -82,8 +88,6 @@ class SerologyParams(WindowParams):
     def _window_fits_select(self) -> SerologyParams:
         if (self.select == "any_within") != (self.window is not None):
             raise ValueError("select any_within needs a window (within_days, ...); the other selects take none")
-        if self.skip_neutral and self.select != "most_recent":
-            raise ValueError("skip_neutral applies to select most_recent")
         read = set(self.analytes) | {member for name in self.analytes for member in members(name)}
         listed = self.quantity_means_detected if isinstance(self.quantity_means_detected, list) else []
         stray = [name for name in [*listed, *self.positive_only_analytes] if name not in read]
@@ -166,6 +170,8 @@ def serology(params: SerologyParams, ctx: EvaluationContext) -> Outcome:
     if not sure:
         shown = ", ".join(f"{r.describe()} dated {r.dated}" for r in perhaps[-3:])
         return Outcome(Tri.UNKNOWN, f"no {params.label} result surely dated{span or ' on or before ' + ctx.as_of.isoformat()}: {shown}", tuple(evidence_of(r) for r in perhaps[-3:]))
+    if params.skip_neutral and not unreadable:
+        return _missing(params, span, neutral=sure)
     return Outcome(Tri.UNKNOWN, f"{params.label} results{span} are neither positive nor negative", tuple(evidence_of(r) for r in sure[-3:]))
 
 
@@ -176,12 +182,18 @@ def _polarities(params: SerologyParams) -> tuple[Positivity, Positivity]:
     return Positivity.POSITIVE, Positivity.NEGATIVE
 
 
-def _missing(params: SerologyParams, span: str) -> Outcome:
-    """The part with no result: unknown (open world, no data) unless it says otherwise."""
+def _missing(params: SerologyParams, span: str, neutral: Sequence[LabResult] = ()) -> Outcome:
+    """The part with no result: unknown (open world, no data) unless it says otherwise;
+    `neutral` results it left out (`skip_neutral`) are named, and are its evidence."""
+    evidence = tuple(evidence_of(r) for r in neutral[-3:])
+    left_out = ""
+    if neutral:
+        shown = ", ".join(f"{r.describe()} on {r.dated}" for r in neutral[-3:])
+        left_out = f" ({params.label} neither positive nor negative, left out: {shown})"
     if params.no_result is not None and params.no_result.status == "not_met":
-        return Outcome(Tri.NOT_MET, params.no_result.reason)
+        return Outcome(Tri.NOT_MET, params.no_result.reason + left_out, evidence)
     reason = params.no_result.reason if params.no_result is not None else f"no {params.label} result{span}"
-    return Outcome(Tri.UNKNOWN, reason, no_data=True)
+    return Outcome(Tri.UNKNOWN, reason + left_out, evidence, no_data=not neutral)
 
 
 def _in_window(results: Sequence[LabResult], first: date, last: date, undated_count: bool) -> tuple[list[LabResult], list[LabResult]]:

@@ -1,4 +1,4 @@
-"""The logic-tree constructs `not`, `unknown_if` and `fallback`, and `clears_on` through them.
+"""The logic-tree constructs `not`, `unknown_if`, `fallback`, `surely` and `note`, and `clears_on` through them.
 
 Each construct is exercised in a small trial written here and loaded by the real loader;
 the patients are builder-made records (fhir_builders.py), and the assertions read the
@@ -168,3 +168,77 @@ def test_manual_flag_sees_through_constructs(tmp_path) -> None:
     trial = trial_of(tmp_path, criterion("I9", {"not": {"manual": {"confirm": "consent"}}}, kind="inclusion"))
     assert trial.criteria[0].manual
     assert run(trial)["I9"]["manual"] is True
+
+
+# --- surely and note -------------------------------------------------------------------------
+
+SURELY_TIER = {"unknown_if": {"reason": "a recent pregnancy: confirm", "part": {"surely": PREGNANCY}}}
+SCREENING_NOTE = "a screening pregnancy test is still required"
+
+
+def test_surely_beneath_unknown_if_opens_the_tier_only_for_a_met_part(tmp_path) -> None:
+    """A stale pregnancy leaves the part open: plain `unknown_if` keeps it unknown, while
+    `surely` counts it as not met, so only a part that is met opens the unknown tier."""
+    stale = condition("snomed", "77386006", onset=days_before(400))
+    recent = condition("snomed", "77386006", onset=days_before(30))
+    plain = KindProbe(tmp_path, {"unknown_if": {"reason": "a recent pregnancy: confirm", "part": PREGNANCY}})
+    narrowed = KindProbe(tmp_path, SURELY_TIER)
+    assert plain(stale)["status"] == "unknown"
+    entry = narrowed(stale)
+    assert entry["status"] == "not_met"
+    assert entry["reason"].startswith("not surely met: pregnancy")
+    assert narrowed(recent)["status"] == "unknown"
+    assert narrowed()["status"] == "not_met"
+
+
+@pytest.mark.parametrize(
+    "logic",
+    [
+        {"surely": PREGNANCY},
+        {"any": [{"surely": PREGNANCY}, LIVE_VACCINE]},
+        {"not": {"surely": PREGNANCY}},
+        {"note": {"text": SCREENING_NOTE, "part": {"surely": PREGNANCY}}},
+    ],
+)
+def test_surely_outside_an_unknown_if_stops_the_load(tmp_path, logic) -> None:
+    """It turns an unknown into not_met: outside an unknown tier it could hide an exclusion."""
+    path = write_trial(tmp_path, criterion("E9", logic))
+    with pytest.raises(TrialDefinitionError) as caught:
+        load_trial(path)
+    assert "E9" in str(caught.value) and "surely may stand only beneath an unknown_if" in str(caught.value)
+
+
+def test_surely_may_stand_anywhere_beneath_an_unknown_if(tmp_path) -> None:
+    logic = {"any": [LIVE_VACCINE, {"unknown_if": {"reason": "confirm", "part": {"all": [{"surely": PREGNANCY}, {"not": LIVE_VACCINE}]}}}]}
+    probe = KindProbe(tmp_path, logic)
+    assert probe(condition("snomed", "77386006", onset=days_before(30)))["status"] == "unknown"
+    assert probe(condition("snomed", "77386006", onset=days_before(400)))["status"] == "not_met"
+
+
+def test_note_is_added_to_the_reason_whenever_the_part_is_not_met(tmp_path) -> None:
+    probe = KindProbe(tmp_path, {"note": {"text": SCREENING_NOTE, "part": PREGNANCY}})
+    absent = probe()
+    assert (absent["status"], absent["reason"]) == ("not_met", f"no record of active pregnancy; {SCREENING_NOTE}")
+    stale = probe(condition("snomed", "77386006", onset=days_before(400)))
+    assert stale["status"] == "unknown" and stale["reason"].endswith(SCREENING_NOTE)
+    present = probe(condition("snomed", "77386006", onset=days_before(30)))
+    assert present["status"] == "met" and SCREENING_NOTE not in present["reason"]
+
+
+def test_note_keeps_the_date_a_part_turns(tmp_path) -> None:
+    probe = KindProbe(tmp_path, {"note": {"text": "ask about travel vaccines", "part": {"not": LIVE_VACCINE}}}, kind="inclusion")
+    entry = probe(immunization("21", days_before(10)))
+    assert entry["status"] == "not_met"
+    assert entry["clears_on"] == (days_before(10) + timedelta(days=31)).isoformat()
+    assert entry["reason"].endswith("; ask about travel vaccines")
+
+
+@pytest.mark.parametrize(
+    "logic",
+    [{"note": {"part": PREGNANCY}}, {"note": {"text": " ", "part": PREGNANCY}}, {"note": {"text": "x", "part": PREGNANCY, "reason": "y"}}],
+)
+def test_a_note_needs_exactly_a_text_and_a_part(tmp_path, logic) -> None:
+    path = write_trial(tmp_path, criterion("E1", logic))
+    with pytest.raises(TrialDefinitionError) as caught:
+        load_trial(path)
+    assert "E1" in str(caught.value) and "note" in str(caught.value)

@@ -216,3 +216,43 @@ def test_hbv_ever(tmp_path, resources, status) -> None:
 )
 def test_hcv_ever(tmp_path, resources, status) -> None:
     assert KindProbe(tmp_path, HCV_EVER)(*resources)["status"] == status
+
+
+HCG_CUTOFFS = {"unit": "m[IU]/mL", "negative_below": 5, "positive_from": 25}
+
+
+def test_skip_neutral_in_a_window_treats_neutral_results_alone_as_no_result_naming_them(tmp_path) -> None:
+    """"Any positive hCG in 30 days" over quantitative serum hCG (US Core lab shape) with
+    G12's equivocal band: an equivocal result alone is as no result (here closed-world
+    not_met), named in the reason; a positive one still decides; one that cannot be read
+    is never left out."""
+    part = serology(["hcg"], "any_within", within_days=30, quantitative=HCG_CUTOFFS, skip_neutral=True,
+                    no_result={"status": "not_met", "reason": "no positive or negative hCG in 30 days"})
+    probe = KindProbe(tmp_path, part)
+    equivocal = lab_value("21198-7", ucum(12, "m[IU]/mL"), effective=at(f"{days_before(3)}T08:00:00Z"), id="hcg-12")
+    entry = probe(equivocal)
+    assert entry["status"] == "not_met"
+    left_out = f"hcg neither positive nor negative, left out: 12 m[IU]/mL on {days_before(3)}"
+    assert entry["reason"] == f"no positive or negative hCG in 30 days ({left_out})"
+    assert [e["reference"] for e in entry["evidence"]] == ["Observation/hcg-12"]
+    assert probe(equivocal, observation("2106-3", value_code=POSITIVE, on=days_before(20)))["status"] == "met"
+    assert probe(equivocal, observation("21198-7", 2, "m[IU]/mL", on=days_before(20)))["status"] == "not_met"
+    unreadable = lab_value("21198-7", {"valueQuantity": {"value": 40, "unit": "mIU/mL"}}, effective=at(f"{days_before(3)}T08:00:00Z"))
+    assert probe(unreadable)["status"] == "unknown"
+    without_skip = KindProbe(tmp_path, serology(["hcg"], "any_within", within_days=30, quantitative=HCG_CUTOFFS))
+    assert without_skip(equivocal)["status"] == "unknown"
+
+
+def test_skip_neutral_with_an_open_world_part_is_unknown_with_data(tmp_path) -> None:
+    """With no `no_result`, neutral results alone leave the part unknown, but as data: a
+    fallback does not pass over them."""
+    logic = {"fallback": [
+        serology(["anti_hcv"], "any_ever", skip_neutral=True),
+        {"condition": {"valuesets": ["hcv_dx"], "label": "hepatitis C", "status": "any"}},
+    ]}
+    probe = KindProbe(tmp_path, logic)
+    equivocal = observation("16128-1", value_string="Equivocal", on=days_before(100))
+    entry = probe(equivocal, condition("icd10cm", "B18.2", onset="2020-01-01"))
+    assert entry["status"] == "unknown"
+    assert "left out" in entry["reason"]
+    assert probe(condition("icd10cm", "B18.2", onset="2020-01-01"))["status"] == "met"
