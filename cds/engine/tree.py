@@ -1,6 +1,6 @@
 """A criterion's logic as a tree: Kleene any/all/not over leaves of registered kinds.
 
-Besides `any` and `all`, three constructs compose what the reference pages write:
+Besides `any` and `all`, four constructs compose what the reference pages write:
 
 - `not: <part>`: Kleene NOT ("finding AND NOT exception"; "no positive hCG in the
   window"). Under it the part serves the opposite kind of criterion: a record that
@@ -11,6 +11,10 @@ Besides `any` and `all`, three constructs compose what the reference pages write
 - `fallback: [first, then, ...]`: the first part decides when it has data; when it has
   none (`Outcome.no_data`: no lab result at all), it is unknown, and the criterion is
   that unknown OR the fallback of the rest ("no eGFR: decide by a CKD-stage code").
+- `any_with_data: [parts]`: OR of the parts that have data; a part with no input at all
+  is left out, and with none the result is unknown. For one finding measured by several
+  tests (proteinuria by a 24-hour collection or by a spot ratio, "no recent result makes
+  the part unknown"): the test that was done decides, the one not done holds nothing open.
 """
 
 from __future__ import annotations
@@ -83,13 +87,20 @@ class Fallback:
     parts: tuple[Node, ...]
 
 
-Node = Union[Leaf, AnyOf, AllOf, NotOf, UnknownIf, Fallback]
-CONSTRUCTS = ("any", "all", "not", "unknown_if", "fallback")
+@dataclass(frozen=True)
+class AnyWithData:
+    """Kleene OR of the parts that have data (see the module docstring)."""
+
+    parts: tuple[Node, ...]
+
+
+Node = Union[Leaf, AnyOf, AllOf, NotOf, UnknownIf, Fallback, AnyWithData]
+CONSTRUCTS = ("any", "all", "not", "unknown_if", "fallback", "any_with_data")
 
 
 def compile_logic(block: Any, path: str) -> Node:
     """Turn `{any: [...]}`, `{all: [...]}`, `{not: ...}`, `{unknown_if: {reason, part}}`,
-    `{fallback: [...]}` or `{<kind>: {params}}` into a node.
+    `{fallback: [...]}`, `{any_with_data: [...]}` or `{<kind>: {params}}` into a node.
 
     :raise LogicError: not exactly one key, unknown kind, or parameters that do not validate,
         naming the path and the key.
@@ -98,11 +109,11 @@ def compile_logic(block: Any, path: str) -> Node:
         raise LogicError(f"{path}: expected one key ({', '.join(CONSTRUCTS)}, or an evaluator kind), got {block!r}")
     ((key, body),) = block.items()
     here = f"{path}.{key}"
-    if key in ("any", "all", "fallback"):
+    if key in ("any", "all", "fallback", "any_with_data"):
         if not isinstance(body, list) or len(body) < 2:
             raise LogicError(f"{here}: expected a list of at least two parts")
         parts = tuple(compile_logic(part, f"{here}[{i}]") for i, part in enumerate(body))
-        return {"any": AnyOf, "all": AllOf, "fallback": Fallback}[key](parts)
+        return {"any": AnyOf, "all": AllOf, "fallback": Fallback, "any_with_data": AnyWithData}[key](parts)
     if key == "not":
         return NotOf(compile_logic(body, here))
     if key == "unknown_if":
@@ -156,6 +167,9 @@ def evaluate_node(node: Node, ctx: EvaluationContext) -> Outcome:
         return met_as_unknown(evaluate_node(node.part, ctx), node.reason)
     if isinstance(node, Fallback):
         return _fallback(node.parts, ctx)
+    if isinstance(node, AnyWithData):
+        outcomes = [evaluate_node(p, ctx) for p in node.parts]
+        return combine_any([o for o in outcomes if not o.no_data] or outcomes)
     outcome = node.kind.evaluate(node.params, ctx)
     if outcome.status is not Tri.NOT_MET:
         return outcome
