@@ -48,7 +48,9 @@ def test_generation_is_deterministic(tmp_path: Path) -> None:
 def test_an_all_lupus_population_screens_every_patient_as_a_candidate_to_confirm(tmp_path: Path) -> None:
     made = write_population(tmp_path / "lupus", 3, AS_OF, all_lupus_size=200)
     assert made.resources == 600
-    result = CliRunner().invoke(main, ["screen", str(made.folder), "--out", str(tmp_path / "out"), "--as-of", AS_OF.isoformat()])
+    # The generated lupus profile is written for NCT05247203 (bench/patient_profile.yaml).
+    command = ["screen", str(made.folder), "--out", str(tmp_path / "out"), "--as-of", AS_OF.isoformat(), "--trial", "nct05247203"]
+    result = CliRunner().invoke(main, command)
     assert result.exit_code == 0, result.stderr
     evaluations = [orjson.loads(line) for line in (tmp_path / "out" / "evaluations.ndjson").read_bytes().splitlines()]
     assert len(evaluations) == 3

@@ -15,16 +15,16 @@ from cds.demo.requests import demo_resources
 
 
 @pytest.mark.parametrize(("name", "cards"), [("eligible", 1), ("ineligible", 0), ("washout", 1)])
-def test_demo_patients_get_the_expected_number_of_valid_cards(client, hook_request, name, cards):
-    response = client.post(SERVICE_URL, json=hook_request(name))
+def test_demo_patients_get_the_expected_number_of_valid_cards(demo_trial_client, hook_request, name, cards):
+    response = demo_trial_client.post(SERVICE_URL, json=hook_request(name))
     assert response.status_code == 200
     assert len(response.json["cards"]) == cards
     for card in response.json["cards"]:
         assert_valid_card(card)
 
 
-def test_ineligible_patient_gets_an_empty_card_list(client, hook_request):
-    assert client.post(SERVICE_URL, json=hook_request("ineligible")).json == {"cards": []}
+def test_ineligible_patient_gets_an_empty_card_list(demo_trial_client, hook_request):
+    assert demo_trial_client.post(SERVICE_URL, json=hook_request("ineligible")).json == {"cards": []}
 
 
 def test_cards_have_fresh_uuids_per_call(client, hook_request):
@@ -40,8 +40,8 @@ def test_patient_facing_view_gets_no_cards(client, hook_request, fhir):
 
 
 @pytest.mark.parametrize("name", ["eligible", "washout"])
-def test_card_evaluation_equals_the_cli_json(client, hook_request, tmp_path, name):
-    (card,) = client.post(SERVICE_URL, json=hook_request(name)).json["cards"]
+def test_card_evaluation_equals_the_cli_json(demo_trial_client, hook_request, tmp_path, name):
+    (card,) = demo_trial_client.post(SERVICE_URL, json=hook_request(name)).json["cards"]
     resources = [r for group in demo_resources(name, AS_OF).values() for r in group]
     bundle = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": r} for r in resources]}
     path = tmp_path / "patient.json"
