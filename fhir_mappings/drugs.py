@@ -89,6 +89,9 @@ class DrugCatalog:
     groups: dict[str, frozenset[str]]
     group_name_suffixes: dict[str, tuple[str, ...]]
     prednisone_factor: dict[str, Decimal]
+    # RxNorm code -> its RxNorm name as the product table gives it ("cyclophosphamide 1000
+    # MG Injection"): the dose form of a code a record sends without a display (G3).
+    rxnorm_names: dict[str, str] = field(default_factory=dict)
     # Answers remembered per distinct label or ingredient: renewals repeat one label
     # hundreds of times in a long record, and every criterion asks about every exposure.
     _names_seen: dict[str, tuple[str, ...]] = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -271,7 +274,8 @@ def build_catalog(meds: Mapping[str, Any], products: Mapping[str, Any], brands: 
     )
     members, suffixes = _groups(meds, declared)
     factors = {str(k).lower(): Decimal(str(v)) for k, v in meds["prednisone_equivalence"]["factors"].items()}
-    return DrugCatalog(rules, _codes(meds, products), _names(meds, brands, rules), unspaced, members, suffixes, factors)
+    rxnorm_names = {str(rxcui): str(row["display"]) for rxcui, row in products["products"].items() if row.get("display")}
+    return DrugCatalog(rules, _codes(meds, products), _names(meds, brands, rules), unspaced, members, suffixes, factors, rxnorm_names)
 
 
 def read_table(name: str) -> dict[str, Any]:

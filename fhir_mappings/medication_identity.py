@@ -48,6 +48,15 @@ class DrugIdentity:
         chosen = next((c for c in self.codings if c.system == RXNORM), self.codings[0] if self.codings else None)
         return chosen.token if chosen is not None else None
 
+    def route_names(self) -> tuple[str, ...]:
+        """The names whose dose-form words may give the route class (G3: "the dose-form
+        words of the RxNorm name"): the record's names, and the RxNorm name of each RxNorm
+        code it sends without a display (1734919 alone is "cyclophosphamide 1000 MG
+        Injection"). A display the record sends is its own name and is not second-guessed."""
+        names = drug_catalog().rxnorm_names
+        unsent = (names.get(c.code) for c in self.codings if c.system == RXNORM and not c.display)
+        return tuple(dict.fromkeys([*self.names, *filter(None, unsent)]))
+
     def strength_of(self, ingredient: str) -> Strength | None:
         """The ingredient's strength: stated by the Medication, else written in an RxNorm
         name (RxNorm displays first, then the other names)."""

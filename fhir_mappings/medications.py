@@ -151,7 +151,7 @@ def _as_needed(dosages: list[Any]) -> bool:
 def _exposures(resource: dict[str, Any], drug: DrugIdentity, period: Period) -> list[Exposure]:
     dosages = _dosages(resource)
     routes = [d.get("route") for d in dosages if isinstance(d, dict) and d.get("route") is not None]
-    route = route_class(routes, drug.form, drug.names)
+    route = route_class(routes, drug.form, drug.route_names())
     catalog = drug_catalog()
     administered = resource.get("resourceType") == "MedicationAdministration"
     reference = reference_of(resource)

@@ -1,6 +1,6 @@
 """A criterion's logic as a tree: Kleene any/all/not over leaves of registered kinds.
 
-Besides `any` and `all`, five constructs compose what the reference pages write:
+Besides `any` and `all`, six constructs compose what the reference pages write:
 
 - `not: <part>`: Kleene NOT ("finding AND NOT exception"; "no positive hCG in the
   window"). Under it the part serves the opposite kind of criterion: a record that
@@ -18,6 +18,10 @@ Besides `any` and `all`, five constructs compose what the reference pages write:
   unknown tier but never decide a criterion met, nor hide an exclusion outside a tier.
 - `note: {text, part}`: the part, with `text` added to its reason whenever it is not met
   ("a screening pregnancy test is still required").
+- `any_with_data: [parts]`: OR of the parts that have data; a part with no input at all
+  is left out, and with none the result is unknown. For one finding measured by several
+  tests (proteinuria by a 24-hour collection or by a spot ratio, "no recent result makes
+  the part unknown"): the test that was done decides, the one not done holds nothing open.
 """
 
 from __future__ import annotations
@@ -102,13 +106,20 @@ class Fallback:
     parts: tuple[Node, ...]
 
 
-Node = Union[Leaf, AnyOf, AllOf, NotOf, UnknownIf, Surely, Note, Fallback]
-CONSTRUCTS = ("any", "all", "not", "unknown_if", "surely", "note", "fallback")
+@dataclass(frozen=True)
+class AnyWithData:
+    """Kleene OR of the parts that have data (see the module docstring)."""
+
+    parts: tuple[Node, ...]
+
+
+Node = Union[Leaf, AnyOf, AllOf, NotOf, UnknownIf, Surely, Note, Fallback, AnyWithData]
+CONSTRUCTS = ("any", "all", "not", "unknown_if", "surely", "note", "fallback", "any_with_data")
 
 
 def compile_logic(block: Any, path: str, in_tier: bool = False) -> Node:
     """Turn `{any: [...]}`, `{all: [...]}`, `{not: ...}`, `{unknown_if: {reason, part}}`,
-    `{surely: ...}`, `{note: {text, part}}`, `{fallback: [...]}` or `{<kind>: {params}}`
+    `{surely: ...}`, `{note: {text, part}}`, `{fallback: [...]}`, `{any_with_data: [...]}` or `{<kind>: {params}}`
     into a node. `in_tier`: the block lies beneath an `unknown_if`, the only place a
     `surely` may stand.
 
@@ -119,11 +130,11 @@ def compile_logic(block: Any, path: str, in_tier: bool = False) -> Node:
         raise LogicError(f"{path}: expected one key ({', '.join(CONSTRUCTS)}, or an evaluator kind), got {block!r}")
     ((key, body),) = block.items()
     here = f"{path}.{key}"
-    if key in ("any", "all", "fallback"):
+    if key in ("any", "all", "fallback", "any_with_data"):
         if not isinstance(body, list) or len(body) < 2:
             raise LogicError(f"{here}: expected a list of at least two parts")
         parts = tuple(compile_logic(part, f"{here}[{i}]", in_tier) for i, part in enumerate(body))
-        return {"any": AnyOf, "all": AllOf, "fallback": Fallback}[key](parts)
+        return {"any": AnyOf, "all": AllOf, "fallback": Fallback, "any_with_data": AnyWithData}[key](parts)
     if key == "not":
         return NotOf(compile_logic(body, here, in_tier))
     if key == "surely":
@@ -187,6 +198,9 @@ def evaluate_node(node: Node, ctx: EvaluationContext) -> Outcome:
         return noted_unless_met(evaluate_node(node.part, ctx), node.text)
     if isinstance(node, Fallback):
         return _fallback(node.parts, ctx)
+    if isinstance(node, AnyWithData):
+        outcomes = [evaluate_node(p, ctx) for p in node.parts]
+        return combine_any([o for o in outcomes if not o.no_data] or outcomes)
     outcome = node.kind.evaluate(node.params, ctx)
     if outcome.status is not Tri.NOT_MET:
         return outcome

@@ -28,6 +28,10 @@ COMBINATIONS: dict[str, tuple[str, str, str | None]] = {
         "any-of", "the first of the following that has data",
         "in order: the first part with data decides; a later part counts only when every earlier one has no data",
     ),
+    "AnyWithData": (
+        "any-of", "any of the following that has data",
+        "a part with no input at all (no result in its window) is left out; with none, the criterion is unknown",
+    ),
 }
 
 

@@ -31,6 +31,8 @@ make_app = http_test_fixtures.make_app
 app = http_test_fixtures.app
 client = http_test_fixtures.client
 hook_request = http_test_fixtures.hook_request
+demo_trial_dir = http_test_fixtures.demo_trial_dir
+demo_trial_client = http_test_fixtures.demo_trial_client
 
 # The text `responses` gives the ConnectionError it raises for a call no mock matches.
 UNMATCHED_CALL = "doesn't match any registered mock"

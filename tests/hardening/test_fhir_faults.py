@@ -160,14 +160,15 @@ def test_read_of_the_patient_that_fails_is_412(client, hook_request, fhir):
         pytest.param({"json": searchset([], next_url=IMMUNIZATIONS_URL)}, id="loop"),
     ],
 )
-def test_missing_exclusion_data_never_makes_a_candidate(client, hook_request, fhir, answer):
-    """The washout patient's live vaccine is an exclusion; without the immunizations the
-    service must not answer as if there were none (which would show a candidate card):
-    the vaccine criterion is unknown, and the one card says what is missing, with no referral."""
+def test_missing_exclusion_data_never_makes_a_candidate(demo_trial_client, hook_request, fhir, answer):
+    """The washout patient's live vaccine is an exclusion of NCT05247203 (the trial the demo
+    patients are written for, served alone); without the immunizations the service must not
+    answer as if there were none (which would show a candidate card): the vaccine criterion
+    is unknown, and the one card says what is missing, with no referral."""
     body = hook_request("washout")
     del body["prefetch"]["immunizations"]
     fhir.get(IMMUNIZATIONS_URL, **answer)
-    response = client.post(SERVICE_URL, json=body)
+    response = demo_trial_client.post(SERVICE_URL, json=body)
     assert_incomplete(response, "immunizations", "")
     (card,) = response.json["cards"]
     assert "suggestions" not in card

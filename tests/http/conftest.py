@@ -17,6 +17,7 @@ import responses
 from flask import Flask
 from flask.testing import FlaskClient
 from hook_settings import ACCESS_TOKEN, AS_OF, FHIR_BASE
+from trial_files import shipped_alone
 
 from cds import create_app
 from cds.demo.requests import demo_request
@@ -50,6 +51,19 @@ def app(make_app: Callable[..., Flask]) -> Flask:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture
+def demo_trial_dir(tmp_path: Path) -> Path:
+    """A trials folder holding NCT05247203 alone, the trial the demo patients are written for."""
+    return shipped_alone(tmp_path / "demo-trial")
+
+
+@pytest.fixture
+def demo_trial_client(make_app: Callable[..., Flask], demo_trial_dir: Path) -> FlaskClient:
+    """The service with NCT05247203 alone: for tests of that trial's cards for the demo
+    patients, which the other shipped trials would answer with cards of their own."""
+    return make_app(TRIALS_DIR=str(demo_trial_dir)).test_client()
 
 
 @pytest.fixture

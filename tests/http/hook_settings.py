@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from typing import Any
 
 from cds.config import DEFAULTS
 from cds.record.templates import templates_for
 from cds.trials.loader import load_trials
+from cds.trials.schema import Trial
 
 AS_OF = datetime.date(2026, 6, 15)
 FHIR_BASE = "https://ehr.example.org/fhir"
@@ -50,9 +52,10 @@ def search_url(query: str) -> str:
     return f"{FHIR_BASE}/{query}&_count={SEARCH_COUNT}"
 
 
-def observations_url(patient_id: str = "demo-eligible") -> str:
-    """The Observation search the service makes: the published template, filled, on FHIR_BASE."""
-    trials = load_trials().values()
+def observations_url(patient_id: str = "demo-eligible", trials: Iterable[Trial] | None = None) -> str:
+    """The Observation search the service makes: the published template, filled, on FHIR_BASE
+    (for the shipped trials, or for the `trials` the service runs)."""
+    trials = load_trials().values() if trials is None else list(trials)
     codes = frozenset().union(*(trial.observation_codes for trial in trials))
     (template,) = [t for t in templates_for({"Observation"}, codes, SEARCH_COUNT) if t.key == OBSERVATIONS_KEY]
     return f"{FHIR_BASE}/{template.fill({'patientId': patient_id})}"

@@ -141,6 +141,12 @@ def test_the_gate_withholds_exactly_the_cards_without_evidence(runs):
 
 
 def test_the_demo_patients_keep_their_cards(runs):
-    assert {name: len(runs["gated"][name]) for name in ("eligible", "washout", "missing-labs", "ineligible")} == {
+    demo = ("eligible", "washout", "missing-labs", "ineligible")
+
+    def trials(run: str) -> dict[str, list[str]]:
+        return {name: sorted(card["extension"][EVALUATION_EXTENSION]["trial"] for card in runs[run][name]) for name in demo}
+
+    assert trials("gated") == trials("ungated")  # every demo card has its trial's evidence
+    assert {name: found.count("nct05247203") for name, found in trials("gated").items()} == {
         "eligible": 1, "washout": 1, "missing-labs": 1, "ineligible": 0,
     }

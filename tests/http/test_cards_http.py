@@ -29,12 +29,12 @@ def assert_cards(response, count: int) -> None:
 
 
 @pytest.mark.parametrize(("name", "cards"), [("eligible", 1), ("ineligible", 0), ("washout", 1)])
-def test_demo_patients_get_the_expected_number_of_valid_cards(client, hook_request, name, cards):
-    assert_cards(client.post(SERVICE_URL, json=hook_request(name)), cards)
+def test_demo_patients_get_the_expected_number_of_valid_cards(demo_trial_client, hook_request, name, cards):
+    assert_cards(demo_trial_client.post(SERVICE_URL, json=hook_request(name)), cards)
 
 
-def test_ineligible_patient_gets_an_empty_card_list(client, hook_request):
-    assert client.post(SERVICE_URL, json=hook_request("ineligible")).json == {"cards": []}
+def test_ineligible_patient_gets_an_empty_card_list(demo_trial_client, hook_request):
+    assert demo_trial_client.post(SERVICE_URL, json=hook_request("ineligible")).json == {"cards": []}
 
 
 def test_cards_have_fresh_uuids_per_call(client, hook_request):
@@ -50,8 +50,8 @@ def test_patient_facing_view_gets_no_cards(client, hook_request, fhir):
 
 
 @pytest.mark.parametrize("name", ["eligible", "washout"])
-def test_card_evaluation_equals_the_cli_json(client, hook_request, tmp_path, name):
-    (card,) = client.post(SERVICE_URL, json=hook_request(name)).json["cards"]
+def test_card_evaluation_equals_the_cli_json(demo_trial_client, hook_request, tmp_path, name):
+    (card,) = demo_trial_client.post(SERVICE_URL, json=hook_request(name)).json["cards"]
     resources = [r for group in demo_resources(name, AS_OF).values() for r in group]
     bundle = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": r} for r in resources]}
     path = tmp_path / "patient.json"
@@ -92,31 +92,31 @@ def _without_ana(body: dict) -> dict:
                      id="lupus not coded as systemic, no ANA result"),
     ],
 )
-def test_a_card_needs_a_coded_sle_diagnosis_or_a_positive_ana(client, hook_request, change, cards):
+def test_a_card_needs_a_coded_sle_diagnosis_or_a_positive_ana(demo_trial_client, hook_request, change, cards):
     """NCT05247203's evidence gate (card_requires: I3 or I5 met) on the eligible demo patient's record."""
-    assert_cards(client.post(SERVICE_URL, json=change(hook_request("eligible"))), cards)
+    assert_cards(demo_trial_client.post(SERVICE_URL, json=change(hook_request("eligible"))), cards)
 
 
-def test_the_referral_is_requested_by_the_user_of_the_hook_context(client, hook_request):
+def test_the_referral_is_requested_by_the_user_of_the_hook_context(demo_trial_client, hook_request):
     body = hook_request("eligible")
     body["context"]["userId"] = "PractitionerRole/rheum-clinic-3"
-    (card,) = client.post(SERVICE_URL, json=body).json["cards"]
+    (card,) = demo_trial_client.post(SERVICE_URL, json=body).json["cards"]
     referral = ServiceRequest.model_validate(card["suggestions"][0]["actions"][0]["resource"])
     assert referral.requester.reference == "PractitionerRole/rheum-clinic-3"
     assert str(referral.authoredOn) == AS_OF.isoformat()
 
 
-def test_without_a_user_in_context_the_referral_has_no_requester(client, hook_request):
+def test_without_a_user_in_context_the_referral_has_no_requester(demo_trial_client, hook_request):
     body = hook_request("eligible")
     del body["context"]["userId"]
-    (card,) = client.post(SERVICE_URL, json=body).json["cards"]
+    (card,) = demo_trial_client.post(SERVICE_URL, json=body).json["cards"]
     referral = ServiceRequest.model_validate(card["suggestions"][0]["actions"][0]["resource"])
     assert referral.requester is None
     assert referral.note[-1].text.startswith("Requester not set")
 
 
-def test_the_washout_card_suggests_a_reminder_on_the_day_the_washout_clears(client, hook_request):
-    (card,) = client.post(SERVICE_URL, json=hook_request("washout")).json["cards"]
+def test_the_washout_card_suggests_a_reminder_on_the_day_the_washout_clears(demo_trial_client, hook_request):
+    (card,) = demo_trial_client.post(SERVICE_URL, json=hook_request("washout")).json["cards"]
     reminder = CommunicationRequest.model_validate(card["suggestions"][0]["actions"][0]["resource"])
     assert str(reminder.occurrenceDateTime) == card["extension"]["trialcds.evaluation"]["eligible_from"] == "2026-07-04"
     assert [r.reference for r in reminder.recipient] == ["Practitioner/demo-practitioner"]

@@ -50,10 +50,10 @@ def test_demo_dates_move_with_the_evaluation_date():
     assert vaccine_day(first) == AS_OF - datetime.timedelta(days=10)
 
 
-def test_readme_demo_request_gives_the_card_the_readme_shows(make_app):
-    # As the README's first command runs the service: no public base URL, so the card's
-    # worksheet link points at the local service.
-    client = make_app(AS_OF="2026-06-15", PUBLIC_BASE_URL=None).test_client()
+def test_readme_demo_request_gives_the_card_the_readme_shows(make_app, demo_trial_dir):
+    # As the README's demo runs the service: no public base URL, so the card's worksheet
+    # link points at the local service; NCT05247203 alone, the trial the demo is written for.
+    client = make_app(AS_OF="2026-06-15", PUBLIC_BASE_URL=None, TRIALS_DIR=str(demo_trial_dir)).test_client()
     shown = json.loads(readme_block("demo-response: eligible"))
     received = client.post(SERVICE_URL, json=demo_request("eligible", datetime.date(2026, 6, 15))).json
     for card in received["cards"]:
@@ -63,8 +63,8 @@ def test_readme_demo_request_gives_the_card_the_readme_shows(make_app):
     )
 
 
-def test_readme_washout_and_ineligible_answers(make_app):
-    client = make_app(AS_OF="2026-06-15").test_client()
+def test_readme_washout_and_ineligible_answers(make_app, demo_trial_dir):
+    client = make_app(AS_OF="2026-06-15", TRIALS_DIR=str(demo_trial_dir)).test_client()
     (card,) = client.post(SERVICE_URL, json=demo_request("washout", datetime.date(2026, 6, 15))).json["cards"]
     assert card["summary"] == readme_block("demo-summary: washout")
     assert client.post(SERVICE_URL, json=demo_request("ineligible", datetime.date(2026, 6, 15))).json == {"cards": []}
@@ -89,7 +89,7 @@ def test_demo_request_command_prints_the_request():
     assert body["context"]["patientId"] == "demo-eligible" and body["prefetch"]["patient"]["birthDate"] == "1991-06-15"
 
 
-def test_demo_request_without_prefetch_is_served_from_the_fhir_server(make_app, fhir):
+def test_demo_request_without_prefetch_is_served_from_the_fhir_server(make_app, demo_trial_dir, fhir):
     body = json.loads(
         CliRunner().invoke(main, ["demo-request", "eligible", "--as-of", "2026-06-15", "--fhir-server", FHIR_BASE]).output
     )
@@ -101,7 +101,7 @@ def test_demo_request_without_prefetch_is_served_from_the_fhir_server(make_app, 
         if value is None or value["resourceType"] == "Bundle":
             value = searchset(resources_of(value) if value else [])
         fhir.get(f"{FHIR_BASE}/{template.replace('{{context.patientId}}', 'demo-eligible')}", json=value)
-    response = make_app(FHIR_ALLOW_NO_TOKEN=True).test_client().post(SERVICE_URL, json=body)
+    response = make_app(FHIR_ALLOW_NO_TOKEN=True, TRIALS_DIR=str(demo_trial_dir)).test_client().post(SERVICE_URL, json=body)
     assert response.status_code == 200 and len(response.json["cards"]) == 1
 
 

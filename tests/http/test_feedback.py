@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from flask import Flask
 from hook_settings import SERVICE_URL
 
 from cds.cli import main
@@ -18,6 +19,12 @@ ALREADY_SCREENED = {"system": "urn:trialcds:override-reason", "code": "already-s
 
 def overridden(card: str, when: str = "2026-06-15T10:05:31Z") -> dict:
     return {"card": card, "outcome": "overridden", "overrideReason": {"reason": ALREADY_SCREENED}, "outcomeTimestamp": when}
+
+
+@pytest.fixture
+def app(make_app, demo_trial_dir) -> Flask:
+    """The service with NCT05247203 alone: the reports count that trial's cards for the demo patients."""
+    return make_app(TRIALS_DIR=str(demo_trial_dir))
 
 
 @pytest.fixture

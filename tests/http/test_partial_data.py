@@ -15,6 +15,7 @@ import math
 import time
 import types
 
+import pytest
 import requests
 from hook_settings import (
     FHIR_BASE,
@@ -25,11 +26,20 @@ from hook_settings import (
     search_url,
     searchset,
 )
+from trial_files import shipped_trial
 
-LABS_URL = observations_url()
+# The demo patients are written for NCT05247203: the service runs it alone here (`app`
+# below), so each answer holds that trial's card, and its Observation search is that trial's.
+LABS_URL = observations_url(trials=[shipped_trial()])
 PAGE = f"{FHIR_BASE}?_getpages=5e1f&_count=2&_page="
 # What each page of the slow server costs, against the service's default budget of 4.5 s.
 SECONDS_PER_PAGE = 2.0
+
+
+@pytest.fixture
+def app(make_app, demo_trial_dir):
+    """The service with NCT05247203 alone, the trial the demo patients are written for."""
+    return make_app(TRIALS_DIR=str(demo_trial_dir))
 
 
 def hook_call_fields(caplog) -> dict:

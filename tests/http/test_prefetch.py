@@ -20,13 +20,22 @@ from hook_settings import (
     search_url,
     searchset,
 )
+from trial_files import shipped_trial
 from responses import matchers
 
-LABS_URL = observations_url()
+# The demo patients are written for NCT05247203: the service runs it alone here (`app`
+# below), so each answer holds that trial's card, and its Observation search is that trial's.
+LABS_URL = observations_url(trials=[shipped_trial()])
 OPERATION_OUTCOME = {
     "resourceType": "OperationOutcome",
     "issue": [{"severity": "error", "code": "timeout", "diagnostics": "query timed out"}],
 }
+
+
+@pytest.fixture
+def app(make_app, demo_trial_dir):
+    """The service with NCT05247203 alone, the trial the demo patients are written for."""
+    return make_app(TRIALS_DIR=str(demo_trial_dir))
 
 
 def evaluation(response) -> dict:

@@ -61,10 +61,10 @@ def test_settings_come_from_the_environment(monkeypatch, tmp_path):
     assert app.config["CARD_ELIGIBLE_SOON_DAYS"] == 30
 
 
-def test_hook_call_log_line_is_one_json_object_with_safe_fields(client, hook_request, caplog):
+def test_hook_call_log_line_is_one_json_object_with_safe_fields(demo_trial_client, hook_request, caplog):
     body = hook_request()
     with caplog.at_level(logging.INFO, logger="cds"):
-        client.post(SERVICE_URL, json=body)
+        demo_trial_client.post(SERVICE_URL, json=body)
     (record,) = [r for r in caplog.records if r.getMessage() == "hook call"]
     line = JsonLineFormatter().format(record)
     assert "\n" not in line

@@ -97,15 +97,17 @@ def test_attrition_counts_follow_from_the_evaluations(screened: Screened) -> Non
 
 
 def test_candidates_are_the_potentially_eligible_and_those_eligible_later(screened: Screened) -> None:
-    expected = {e["patient"] for e in screened.by_patient().values()
-                if e["decision"] == "potentially_eligible" or e["eligible_from"]}
     rows = screened.csv("candidates.csv")
-    assert {r["patient"] for r in rows} == expected and expected
-    for row in rows:
-        evaluation = screened.by_patient()[row["patient"]]
-        unknown = [c for c in evaluation["criteria"] if c["status"] == "unknown"]
-        assert int(row["to_confirm"]) == len(unknown)
-        assert row["to_confirm_labels"].split("; ") == [f"{c['id']} {c['label']}" for c in unknown]
+    for trial in load_trials():
+        evaluations = screened.by_patient(trial)
+        expected = {p for p, e in evaluations.items() if e["decision"] == "potentially_eligible" or e["eligible_from"]}
+        mine = [r for r in rows if r["trial"] == trial]
+        assert {r["patient"] for r in mine} == expected, trial
+        for row in mine:
+            unknown = [c for c in evaluations[row["patient"]]["criteria"] if c["status"] == "unknown"]
+            assert int(row["to_confirm"]) == len(unknown)
+            assert row["to_confirm_labels"].split("; ") == [f"{c['id']} {c['label']}" for c in unknown]
+    assert rows
 
 
 def test_files_no_trial_reads_are_not_opened_and_the_work_folder_is_removed(screened: Screened) -> None:

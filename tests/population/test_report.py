@@ -38,7 +38,7 @@ def screened(tmp_path_factory: pytest.TempPathFactory) -> Screened:
     people += lupus_patient("soon-2", live_vaccine_days_ago=20)
     people += [r for n in range(3) for r in healthy_patient(f"h{n}")]
     write_export(resource_lines(people), folder / "export")
-    return screen(folder / "export", folder / "out")
+    return screen(folder / "export", folder / "out", "--trial", "nct05247203")  # the trial these patients are written for
 
 
 def _page(screened: Screened) -> _Page:

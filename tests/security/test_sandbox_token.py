@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from flask import Flask
 from flask.testing import FlaskClient
 from security_tokens import SigningIdentity, hmac_token, jwk_set, unsigned_token
+from trial_files import shipped_alone
 
 from cds import create_app
 from cds.demo.requests import demo_request
@@ -61,7 +62,8 @@ def no_network() -> Iterator[responses.RequestsMock]:
 
 @pytest.fixture
 def service(tmp_path: Path, sandbox_key: SigningIdentity, no_network: responses.RequestsMock) -> Flask:
-    """The service trusting the sandbox: its key pinned, its jku allowed (docs/security.md §4)."""
+    """The service trusting the sandbox: its key pinned, its jku allowed (docs/security.md §4);
+    NCT05247203 alone, the trial the demo patient is written for (one card to give feedback on)."""
     clients = tmp_path / "clients.json"
     clients.write_text(
         json.dumps([{"iss": SANDBOX_ISS, "jwks": jwk_set(sandbox_key), "jku": SANDBOX_JKU, "algorithms": ["ES384"]}])
@@ -74,6 +76,7 @@ def service(tmp_path: Path, sandbox_key: SigningIdentity, no_network: responses.
             "REPLAY_DB": str(tmp_path / "replay.sqlite3"),
             "FEEDBACK_DATABASE": str(tmp_path / "feedback.sqlite3"),
             "AS_OF": AS_OF.isoformat(),
+            "TRIALS_DIR": str(shipped_alone(tmp_path / "demo-trial")),
         }
     )
 

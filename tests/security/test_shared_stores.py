@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from security_tokens import EHR_ISS, SigningIdentity, client_claims, sign
+from trial_files import shipped_alone
 
 from cds import create_app
 from cds.demo.requests import demo_request
@@ -25,9 +26,11 @@ SERVICE_PATH = "/cds-services/trial-eligibility"
 
 
 @pytest.fixture
-def instance(clients_file: Path, store_database: str) -> Iterator[Callable[[], Flask]]:
-    """Build a service instance on the shared database; its feedback store is closed at the end."""
+def instance(clients_file: Path, store_database: str, tmp_path: Path) -> Iterator[Callable[[], Flask]]:
+    """Build a service instance on the shared database; its feedback store is closed at the end.
+    It runs NCT05247203 alone, the trial the demo patient is written for (one card per call)."""
     built: list[Flask] = []
+    trials = shipped_alone(tmp_path / "demo-trial")
 
     def build() -> Flask:
         app = create_app(
@@ -39,6 +42,7 @@ def instance(clients_file: Path, store_database: str) -> Iterator[Callable[[], F
                 "REPLAY_DB": store_database,
                 "FEEDBACK_DATABASE": store_database,
                 "AS_OF": AS_OF.isoformat(),
+                "TRIALS_DIR": str(trials),
             }
         )
         built.append(app)

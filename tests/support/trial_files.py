@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cds.trials.loader import TRIALS_DIR
+from cds.trials.loader import TRIALS_DIR, load_trial
+from cds.trials.schema import Trial
 
 SHIPPED = TRIALS_DIR / "nct05247203.yaml"
 
@@ -27,3 +28,16 @@ def trial_file_variant(folder: Path, *edits: tuple[str, str], name: str = "varia
     path = folder / name
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def shipped_alone(folder: Path) -> Path:
+    """A trials folder holding the shipped NCT05247203 file alone: the service the demo
+    patients are written for, for tests of that trial's cards whatever other trial files
+    ship beside it (each further trial gives those patients cards of its own)."""
+    trial_file_variant(folder, name=SHIPPED.name)
+    return folder
+
+
+def shipped_trial() -> Trial:
+    """The shipped NCT05247203 file alone, loaded (what a service on `shipped_alone` runs)."""
+    return load_trial(SHIPPED)

@@ -7,6 +7,7 @@ import html
 import re
 
 import pytest
+from trial_files import shipped_alone
 from worksheet_support import AS_OF, follow_launch
 
 from cds.demo.requests import demo_request
@@ -67,8 +68,9 @@ def test_missing_labs_are_unknown_and_listed_to_confirm_never_decided(app, ehr, 
 
 
 @pytest.mark.parametrize("name", ["eligible", "washout"])
-def test_every_card_carries_the_worksheets_smart_launch_link(make_app, name):
-    app = make_app(PUBLIC_BASE_URL="https://trialcds.example.org/")
+def test_every_card_carries_the_worksheets_smart_launch_link(make_app, tmp_path, name):
+    # NCT05247203 alone, the trial the demo patients are written for: one card per call.
+    app = make_app(PUBLIC_BASE_URL="https://trialcds.example.org/", TRIALS_DIR=str(shipped_alone(tmp_path / "demo-trial")))
     (card,) = app.test_client().post("/cds-services/trial-eligibility", json=demo_request(name, AS_OF)).json["cards"]
     assert {"label": "Open the eligibility worksheet", "url": "https://trialcds.example.org/worksheet/launch", "type": "smart"} in card["links"]
 
