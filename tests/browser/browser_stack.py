@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
@@ -13,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from playwright.sync_api import BrowserContext, Page
-from trial_files import shipped_alone
 
 from cds.demo.worksheet_stack import free_port
 
@@ -52,18 +50,15 @@ class DemoStack:
 
 
 def start_demo(workdir: Path) -> DemoStack:
-    """Run `trialcds demo-worksheet` on free ports and wait for its launch URLs. The service
-    runs NCT05247203 alone (`TRIALCDS_TRIALS_DIR`), the trial the demo patients are written
-    for, so each worksheet holds that trial's page, as the README's screenshots show it."""
+    """Run `trialcds demo-worksheet` on free ports and wait for its launch URLs."""
     port, ehr_port = free_port(), free_port()
-    environment = {**os.environ, "TRIALCDS_TRIALS_DIR": str(shipped_alone(workdir / "demo-trial"))}
     log_path = workdir / "demo-worksheet.log"
     command = [
         str(Path(sys.executable).parent / "trialcds"),
         "demo-worksheet", "--as-of", AS_OF, "--port", str(port), "--ehr-port", str(ehr_port),
     ]
     with log_path.open("wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=environment)
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     deadline = time.monotonic() + STARTUP_LIMIT_SECONDS
     while READY_LINE not in log_path.read_text(errors="replace"):
         if process.poll() is not None or time.monotonic() > deadline:
