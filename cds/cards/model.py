@@ -17,6 +17,7 @@ import yaml
 
 from cds.trials.schema import CardRequirement, StudyTeam
 from cds.worksheet.links import launch_url
+from fhir_mappings.terminology import SAFE_LOADER
 
 Card = dict[str, Any]
 Evaluation = dict[str, Any]
@@ -64,7 +65,7 @@ class CardOptions:
 def settings() -> dict[str, Any]:
     """cards.yaml, read once."""
     text = resources.files("cds.cards").joinpath("cards.yaml").read_text("utf-8")
-    return yaml.safe_load(text)
+    return yaml.load(text, Loader=SAFE_LOADER)
 
 
 def to_confirm(evaluation: Evaluation) -> list[CriterionJson]:

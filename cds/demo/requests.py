@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from cds.record.templates import load_templates
+from fhir_mappings.terminology import SAFE_LOADER
 
 Resource = dict[str, Any]
 _DAYS = re.compile(r"@D([+-]\d+)")
@@ -30,7 +31,7 @@ _INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpret
 
 @cache
 def _data() -> dict[str, Any]:
-    return yaml.safe_load(resources.files("cds.demo").joinpath("patients.yaml").read_text("utf-8"))
+    return yaml.load(resources.files("cds.demo").joinpath("patients.yaml").read_text("utf-8"), Loader=SAFE_LOADER)
 
 
 def demo_names() -> tuple[str, ...]:

@@ -41,6 +41,7 @@ from fhir_mappings.medications import Exposure
 
 UNBOUNDED = Decimal("Infinity")
 ZERO = Decimal(0)
+ONE_DAY = timedelta(days=1)
 Days = tuple[date, date]
 SameIngredient = Literal["latest_start", "highest"]
 
@@ -179,15 +180,26 @@ class DoseTable:
         return (first, last) if first <= last else None
 
     def _days(self) -> dict[date, DayDose]:
+        """Each day's dose. The records on a day change only where a record's days begin or
+        end, so the dose is worked out once per stretch between such edges and shared by
+        its days (a table spans months; its records, a few edges)."""
         spans = [(e, self.surely(e), self.possibly(e)) for e in self.records]
         spans = [item for item in spans if item[2] is not None]
+        edges = {self.first, self.last + ONE_DAY}
+        for _, surely, possibly in spans:
+            for days in (surely, possibly):
+                if days is not None:
+                    edges.update((days[0], days[1] + ONE_DAY))
+        cuts = sorted(edges)
         days: dict[date, DayDose] = {}
-        day = self.first
-        while day <= self.last:
-            sure = [e for e, s, _ in spans if s is not None and s[0] <= day <= s[1]]
-            maybe = [e for e, _, p in spans if p is not None and p[0] <= day <= p[1]]
-            days[day] = self._day(sure, maybe)
-            day += timedelta(days=1)
+        for start, end in zip(cuts, cuts[1:]):
+            sure = [e for e, s, _ in spans if s is not None and s[0] <= start <= s[1]]
+            maybe = [e for e, _, p in spans if p is not None and p[0] <= start <= p[1]]
+            dose = self._day(sure, maybe)
+            day = start
+            while day < end:
+                days[day] = dose
+                day += ONE_DAY
         return days
 
     def _day(self, sure: list[Exposure], maybe: list[Exposure]) -> DayDose:

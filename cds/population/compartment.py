@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from fhir_mappings.references import reference_key
+from fhir_mappings.terminology import SAFE_LOADER
 
 ELEMENTS_PATH = Path(__file__).with_name("patient_elements.yaml")
 # A FHIR R4 id: what `urn:uuid:X` must be for X to be read as the id of the resource it names.
@@ -150,7 +151,7 @@ def _walk(value: Any, path: list[str]) -> Iterator[Any]:
 @cache
 def compartment() -> Compartment:
     """The table of `patient_elements.yaml`, read once."""
-    raw = yaml.safe_load(ELEMENTS_PATH.read_text(encoding="utf-8"))
+    raw = yaml.load(ELEMENTS_PATH.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     types = {
         name: TypeElements(
             body.get("patient"),

@@ -9,6 +9,7 @@ from importlib import resources
 from urllib.parse import quote
 
 import yaml
+from fhir_mappings.terminology import SAFE_LOADER
 
 _TOKEN = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}")
 
@@ -64,7 +65,7 @@ def load_templates(
     are followed either way.
     """
     text = resources.files("cds.record").joinpath("prefetch_templates.yaml").read_text("utf-8")
-    data = yaml.safe_load(text)["templates"]
+    data = yaml.load(text, Loader=SAFE_LOADER)["templates"]
     codes = ",".join(f"{system}|{code}" for system, code in sorted(observation_codes))
     templates = []
     for key, entry in data.items():

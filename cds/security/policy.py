@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 import yaml
+from fhir_mappings.terminology import SAFE_LOADER
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class SecurityPolicy:
 def load_policy() -> SecurityPolicy:
     """Read policy.yaml from the package so that no threshold is written in code."""
     text = resources.files(__package__).joinpath("policy.yaml").read_text(encoding="utf-8")
-    values = {name: entry["value"] for name, entry in yaml.safe_load(text).items()}
+    values = {name: entry["value"] for name, entry in yaml.load(text, Loader=SAFE_LOADER).items()}
     return SecurityPolicy(
         default_algorithms=tuple(values["default_algorithms"]),
         permitted_algorithms=frozenset(values["permitted_algorithms"]),
