@@ -50,7 +50,11 @@ class Outcome:
 
 
 def _joined(outcomes: Sequence[Outcome]) -> str:
-    return "; ".join(dict.fromkeys(o.reason for o in outcomes if o.reason))
+    """The parts' reasons, each phrase once: parts of one tree often share a leaf ("no
+    anti-infective in 60 days" in an AND and again in an unknown tier), and a reader
+    should not meet the same words twice."""
+    phrases = (phrase for o in outcomes if o.reason for phrase in o.reason.split("; "))
+    return "; ".join(dict.fromkeys(phrases))
 
 
 def _evidence(outcomes: Sequence[Outcome]) -> tuple[Evidence, ...]:

@@ -234,3 +234,12 @@ def test_e9_r75_inconclusive_hiv_is_unknown() -> None:
 def test_e9_equivocal_results_count_as_neither() -> None:
     found = entry("E9", *_without("16128-1"), observation("16128-1", value_string="Indeterminate", on=days_before(9)))
     assert found["status"] == "unknown"
+
+
+def test_with_nothing_recorded_e7_names_each_missing_fact_once() -> None:
+    """E7's parts share leaves (the systemic anti-infective and the infection appear in the
+    treated-infection AND and again in the unknown tiers): the reason says each once."""
+    result = entry("E7")
+    assert result["status"] == "not_met"
+    phrases = result["reason"].split("; ")
+    assert len(phrases) == len(set(phrases)) == 4
