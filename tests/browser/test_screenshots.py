@@ -15,15 +15,20 @@ from __future__ import annotations
 import datetime
 import html
 import os
+import re
 from pathlib import Path
 
 import pytest
 import requests
 from browser_stack import AS_OF, DemoStack, Visit
+from click.testing import CliRunner
 from markdown_it import MarkdownIt
 from playwright.sync_api import expect
 
+from bench.bulk_export import stored_lines, write_export
+from cds.cli import main
 from cds.demo.requests import demo_request
+from cds.trials.loader import load_trials
 
 pytestmark = pytest.mark.browser
 
@@ -98,4 +103,23 @@ def test_screenshot_of_a_card_in_a_narrow_panel(visit: Visit, demo: DemoStack, t
     for folder in screenshot_dirs(tmp_path):
         target = folder / "card-eligible.png"
         page.locator(".panel").screenshot(path=str(target))
+        assert target.read_bytes().startswith(b"\x89PNG")
+
+
+def test_screenshot_of_the_population_report(visit: Visit, external_data: Path, tmp_path: Path):
+    """report.html as the README's screening command writes it for ../shared/data/external,
+    opened from disk (it needs no server)."""
+    export, out = tmp_path / "external-export", tmp_path / "screen"
+    paths = sorted(p for p in external_data.rglob("*.json.gz"))
+    write_export(stored_lines(paths), export)
+    run = CliRunner().invoke(main, ["screen", str(export), "--out", str(out), "--as-of", "2026-11-25"])
+    assert run.exit_code == 0, run.stderr
+    page = visit.context.new_page()
+    page.set_viewport_size({"width": 1200, "height": 1600})
+    page.goto((out / "report.html").as_uri())
+    expect(page.get_by_role("heading", level=1)).to_have_text("Population pre-screening")
+    expect(page.get_by_role("heading", level=2, name=re.compile("^NCT"))).to_have_count(len(load_trials()))
+    for folder in screenshot_dirs(tmp_path):
+        target = folder / "population-report.png"
+        page.screenshot(path=str(target))
         assert target.read_bytes().startswith(b"\x89PNG")
