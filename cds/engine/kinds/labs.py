@@ -119,6 +119,8 @@ def over_recent(found: Recent, decide: Callable[[LabResult], Outcome], missing: 
     outcomes = [decide(r) for r in found.results]
     if found.maybe_none or not outcomes:
         outcomes.append(missing)
+    if len({o.status for o in outcomes}) == 1:
+        return outcomes[0]  # the usual case: the words below are for an open choice only
     shown = ", ".join(f"{r.describe()} dated {r.dated}" for r in found.results[:3])
     return agreed(outcomes, f"partial or missing dates leave open which {label} result is the most recent in the window, or whether one is: {shown}")
 
