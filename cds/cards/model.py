@@ -13,11 +13,10 @@ from functools import cache
 from importlib import resources
 from typing import Any, Protocol
 
-import yaml
 
 from cds.trials.schema import CardRequirement, StudyTeam
 from cds.worksheet.links import launch_url
-from fhir_mappings.terminology import SAFE_LOADER
+from fhir_mappings.yaml_data import load_yaml
 
 Card = dict[str, Any]
 Evaluation = dict[str, Any]
@@ -65,7 +64,7 @@ class CardOptions:
 def settings() -> dict[str, Any]:
     """cards.yaml, read once."""
     text = resources.files("cds.cards").joinpath("cards.yaml").read_text("utf-8")
-    return yaml.load(text, Loader=SAFE_LOADER)
+    return load_yaml(text)
 
 
 def to_confirm(evaluation: Evaluation) -> list[CriterionJson]:

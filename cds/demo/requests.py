@@ -14,10 +14,9 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import yaml
 
 from cds.record.templates import load_templates
-from fhir_mappings.terminology import SAFE_LOADER
+from fhir_mappings.yaml_data import load_yaml
 
 Resource = dict[str, Any]
 _DAYS = re.compile(r"@D([+-]\d+)")
@@ -31,7 +30,7 @@ _INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpret
 
 @cache
 def _data() -> dict[str, Any]:
-    return yaml.load(resources.files("cds.demo").joinpath("patients.yaml").read_text("utf-8"), Loader=SAFE_LOADER)
+    return load_yaml(resources.files("cds.demo").joinpath("patients.yaml").read_text("utf-8"))
 
 
 def demo_names() -> tuple[str, ...]:

@@ -14,10 +14,9 @@ from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from fhir_mappings.references import reference_key
-from fhir_mappings.terminology import SAFE_LOADER
+from fhir_mappings.yaml_data import load_yaml
 
 ELEMENTS_PATH = Path(__file__).with_name("patient_elements.yaml")
 # A FHIR R4 id: what `urn:uuid:X` must be for X to be read as the id of the resource it names.
@@ -151,7 +150,7 @@ def _walk(value: Any, path: list[str]) -> Iterator[Any]:
 @cache
 def compartment() -> Compartment:
     """The table of `patient_elements.yaml`, read once."""
-    raw = yaml.load(ELEMENTS_PATH.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
+    raw = load_yaml(ELEMENTS_PATH.read_text(encoding="utf-8"))
     types = {
         name: TypeElements(
             body.get("patient"),

@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from importlib import resources
 from urllib.parse import quote
 
-import yaml
-from fhir_mappings.terminology import SAFE_LOADER
+from fhir_mappings.yaml_data import load_yaml
 
 _TOKEN = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}")
 
@@ -65,7 +64,7 @@ def load_templates(
     are followed either way.
     """
     text = resources.files("cds.record").joinpath("prefetch_templates.yaml").read_text("utf-8")
-    data = yaml.load(text, Loader=SAFE_LOADER)["templates"]
+    data = load_yaml(text)["templates"]
     codes = ",".join(f"{system}|{code}" for system, code in sorted(observation_codes))
     templates = []
     for key, entry in data.items():

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib import resources
 
-import yaml
-from fhir_mappings.terminology import SAFE_LOADER
+from fhir_mappings.yaml_data import load_yaml
 
 
 @dataclass(frozen=True)
@@ -29,7 +28,7 @@ class SecurityPolicy:
 def load_policy() -> SecurityPolicy:
     """Read policy.yaml from the package so that no threshold is written in code."""
     text = resources.files(__package__).joinpath("policy.yaml").read_text(encoding="utf-8")
-    values = {name: entry["value"] for name, entry in yaml.load(text, Loader=SAFE_LOADER).items()}
+    values = {name: entry["value"] for name, entry in load_yaml(text).items()}
     return SecurityPolicy(
         default_algorithms=tuple(values["default_algorithms"]),
         permitted_algorithms=frozenset(values["permitted_algorithms"]),

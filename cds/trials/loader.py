@@ -26,7 +26,8 @@ from cds.trials.parameters import Key, Reference, Target, key_text, references
 from cds.trials.schema import Criterion, CriterionFile, Trial, TrialFile
 from fhir_mappings.drugs import drug_catalog
 from fhir_mappings.labs import analytes
-from fhir_mappings.terminology import SAFE_LOADER, coded_valuesets
+from fhir_mappings.terminology import coded_valuesets
+from fhir_mappings.yaml_data import load_yaml
 
 TRIALS_DIR = Path(__file__).parent
 LOGIC = "logic"
@@ -170,7 +171,7 @@ def load_trial(path: Path) -> Trial:
         inclusion the record can meet.
     """
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
+        raw = load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise TrialDefinitionError(f"{path}: cannot read: {exc}") from None
     data = _validated(raw, path)

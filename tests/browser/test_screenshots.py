@@ -25,7 +25,7 @@ from click.testing import CliRunner
 from markdown_it import MarkdownIt
 from playwright.sync_api import expect
 
-from bench.bulk_export import stored_lines, write_export
+from bench.bulk_export import main as bulk_export
 from cds.cli import main
 from cds.demo.requests import demo_request
 from cds.trials.loader import load_trials
@@ -110,8 +110,8 @@ def test_screenshot_of_the_population_report(visit: Visit, external_data: Path, 
     """report.html as the README's screening command writes it for ../shared/data/external,
     opened from disk (it needs no server)."""
     export, out = tmp_path / "external-export", tmp_path / "screen"
-    paths = sorted(p for p in external_data.rglob("*.json.gz"))
-    write_export(stored_lines(paths), export)
+    exported = CliRunner().invoke(bulk_export, [str(external_data), str(export)])
+    assert exported.exit_code == 0, exported.output
     run = CliRunner().invoke(main, ["screen", str(export), "--out", str(out), "--as-of", "2026-11-25"])
     assert run.exit_code == 0, run.stderr
     page = visit.context.new_page()

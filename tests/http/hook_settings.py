@@ -10,6 +10,7 @@ from cds.config import DEFAULTS
 from cds.record.templates import templates_for
 from cds.trials.loader import load_trials
 from cds.trials.schema import Trial
+from trial_files import shipped_trial
 
 AS_OF = datetime.date(2026, 6, 15)
 FHIR_BASE = "https://ehr.example.org/fhir"
@@ -59,6 +60,11 @@ def observations_url(patient_id: str = "demo-eligible", trials: Iterable[Trial] 
     codes = frozenset().union(*(trial.observation_codes for trial in trials))
     (template,) = [t for t in templates_for({"Observation"}, codes, SEARCH_COUNT) if t.key == OBSERVATIONS_KEY]
     return f"{FHIR_BASE}/{template.fill({'patientId': patient_id})}"
+
+
+# The demo patients are written for NCT05247203: services that run it alone (the
+# `demo_trial_client` and its kin) make this trial's Observation search.
+DEMO_TRIAL_LABS_URL = observations_url(trials=[shipped_trial()])
 
 
 def missing_data(response: Any) -> dict[str, dict[str, str]]:

@@ -18,19 +18,18 @@ import types
 import pytest
 import requests
 from hook_settings import (
+    DEMO_TRIAL_LABS_URL,
     FHIR_BASE,
     SERVICE_URL,
     missing_data,
-    observations_url,
     resources_of,
     search_url,
     searchset,
 )
-from trial_files import shipped_trial
 
-# The demo patients are written for NCT05247203: the service runs it alone here (`app`
-# below), so each answer holds that trial's card, and its Observation search is that trial's.
-LABS_URL = observations_url(trials=[shipped_trial()])
+# The service runs NCT05247203 alone here (`app` below), so each answer holds that trial's
+# card, and its Observation search is that trial's.
+LABS_URL = DEMO_TRIAL_LABS_URL
 PAGE = f"{FHIR_BASE}?_getpages=5e1f&_count=2&_page="
 # What each page of the slow server costs, against the service's default budget of 4.5 s.
 SECONDS_PER_PAGE = 2.0

@@ -10,22 +10,21 @@ import threading
 import pytest
 import responses
 from hook_settings import (
+    DEMO_TRIAL_LABS_URL,
     ACCESS_TOKEN,
     BEARER,
     FHIR_BASE,
     SERVICE_URL,
     missing_data,
-    observations_url,
     resources_of,
     search_url,
     searchset,
 )
-from trial_files import shipped_trial
 from responses import matchers
 
-# The demo patients are written for NCT05247203: the service runs it alone here (`app`
-# below), so each answer holds that trial's card, and its Observation search is that trial's.
-LABS_URL = observations_url(trials=[shipped_trial()])
+# The service runs NCT05247203 alone here (`app` below), so each answer holds that trial's
+# card, and its Observation search is that trial's.
+LABS_URL = DEMO_TRIAL_LABS_URL
 OPERATION_OUTCOME = {
     "resourceType": "OperationOutcome",
     "issue": [{"severity": "error", "code": "timeout", "diagnostics": "query timed out"}],

@@ -274,8 +274,7 @@ def dose_per_weight(params: DosePerWeightParams, ctx: EvaluationContext) -> Outc
     if found.maybe_none or not found.results:
         options.append(None)
     outcomes = [_per_weight(params, ctx, table, dosed, weight, window, span) for weight in options]
-    shown = ", ".join(f"{r.describe()} dated {r.dated}" for r in found.results[:3])
-    return agreed(outcomes, f"partial or missing dates leave open which body weight is the most recent in the last {params.weight_lookback_days} days: {shown}")
+    return agreed(outcomes, f"partial or missing dates leave open which body weight is the most recent in the last {params.weight_lookback_days} days", found.results[:3])
 
 
 def _per_weight(

@@ -102,11 +102,15 @@ def recent(ctx: EvaluationContext, analyte: str, lookback_days: int) -> Recent:
     return recent_results(ctx.facts.labs.get(analyte, ()), ctx.days_before(lookback_days), ctx.as_of)
 
 
-def agreed(outcomes: Sequence[Outcome], ambiguity: str) -> Outcome:
-    """The first outcome when all agree on the status; else unknown, saying why."""
+def agreed(outcomes: Sequence[Outcome], ambiguity: str, open_results: Sequence[LabResult] = ()) -> Outcome:
+    """The first outcome when all agree on the status; else unknown, saying why and naming
+    `open_results`, the results that leave it open. Their words are built only then: the
+    usual single result never needs them."""
     if len({o.status for o in outcomes}) == 1:
         return outcomes[0]
     evidence = tuple(dict.fromkeys(e for o in outcomes for e in o.evidence))
+    if open_results:
+        ambiguity += ": " + ", ".join(f"{r.describe()} dated {r.dated}" for r in open_results)
     return Outcome(Tri.UNKNOWN, ambiguity, evidence)
 
 
@@ -119,10 +123,7 @@ def over_recent(found: Recent, decide: Callable[[LabResult], Outcome], missing: 
     outcomes = [decide(r) for r in found.results]
     if found.maybe_none or not outcomes:
         outcomes.append(missing)
-    if len({o.status for o in outcomes}) == 1:
-        return outcomes[0]  # the usual case: the words below are for an open choice only
-    shown = ", ".join(f"{r.describe()} dated {r.dated}" for r in found.results[:3])
-    return agreed(outcomes, f"partial or missing dates leave open which {label} result is the most recent in the window, or whether one is: {shown}")
+    return agreed(outcomes, f"partial or missing dates leave open which {label} result is the most recent in the window, or whether one is", found.results[:3])
 
 
 def evidence_of(result: LabResult, shown: str | None = None) -> Evidence:
@@ -405,10 +406,10 @@ def _cockcroft_gault(params: ClearanceParams, ctx: EvaluationContext, rule: str)
     outcomes = [_estimate(params, ctx, c, w, ages, rule) for c, w in itertools.product(creatinine.results, weight.results)]
     if creatinine.maybe_none or weight.maybe_none:
         outcomes.append(Outcome(Tri.UNKNOWN, f"no measured {params.label}, and perhaps no input to estimate it"))
-    shown = ", ".join(f"{r.describe()} dated {r.dated}" for r in (*creatinine.results, *weight.results)[:4])
     return agreed(
         outcomes,
-        f"cannot estimate {params.label}: partial or missing dates leave open which serum creatinine or body weight is the most recent, or whether one is in its window: {shown}",
+        f"cannot estimate {params.label}: partial or missing dates leave open which serum creatinine or body weight is the most recent, or whether one is in its window",
+        (*creatinine.results, *weight.results)[:4],
     )
 
 
