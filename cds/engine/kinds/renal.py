@@ -227,12 +227,14 @@ def _steps(params: RenalFunctionParams, ctx: EvaluationContext) -> list[Callable
 @kind("renal_function", RenalFunctionParams, reads=("Observation", "Patient"))
 def renal_function(params: RenalFunctionParams, ctx: EvaluationContext) -> Outcome:
     """Met when the first step that yields a value satisfies the rule."""
-    steps = _steps(params, ctx)
     none = Outcome(Tri.UNKNOWN, f"no input for {params.label} in the last {params.lookback_days} days", no_data=True)
+    return _run_steps(_steps(params, ctx), 0, none)
 
-    def run(index: int) -> Outcome:
-        if index == len(steps):
-            return none
-        return steps[index](lambda: run(index + 1))
 
-    return run(0)
+def _run_steps(steps: list[Callable[[Rest], Outcome]], index: int, none: Outcome) -> Outcome:
+    """Step `index`, given the rest as a callable. A module function, not a closure that
+    names itself: such a closure is a reference cycle that would keep the patient's facts
+    alive until the cyclic collector runs."""
+    if index == len(steps):
+        return none
+    return steps[index](lambda: _run_steps(steps, index + 1, none))
