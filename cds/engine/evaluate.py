@@ -8,12 +8,14 @@ deceased"): decision `ineligible`, `eligible_from` null and `not_candidate_reaso
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import partial
 from datetime import date
 from typing import Any
 
 from cds.engine.context import EvaluationContext
 from cds.engine.logic import Tri
 from cds.engine.outcome import Evidence
+from cds.engine.shared_results import SharedResults
 from cds.engine.tree import evaluate_node
 from cds.trials.schema import Criterion, Trial
 from fhir_mappings.facts import Facts
@@ -54,6 +56,10 @@ class CriterionResult:
             "clears_on": self.clears_on.isoformat() if self.clears_on else None,
             "evidence": [e.to_json() for e in self.evidence],
         }
+
+
+# Criterion results shared by every patient with no input for them, per process.
+SHARED: SharedResults[CriterionResult] = SharedResults()
 
 
 @dataclass(frozen=True)
@@ -133,19 +139,30 @@ def evaluate_trial_facts(trial: Trial, facts: Facts, as_of: date, patient_refere
     )
 
 
-def evaluate_criteria(trial: Trial, facts: Facts, as_of: date) -> tuple[CriterionResult, ...]:
+def evaluate_criteria(
+    trial: Trial, facts: Facts, as_of: date, shared: SharedResults[CriterionResult] | None = SHARED
+) -> tuple[CriterionResult, ...]:
     """Every criterion, in the trial file's order.
 
     Each criterion's tree is evaluated with a context that says whether it is an
-    inclusion or an exclusion (`EvaluationContext.serves`). `clears_on` is kept only
-    where it means something for the decision: on a met exclusion (when it clears) and
-    on a not-met inclusion (when it becomes met).
+    inclusion or an exclusion (`EvaluationContext.serves`). A criterion the patient has no
+    input for is taken from `shared` (cds/engine/shared_results.py); None evaluates every
+    criterion afresh.
     """
     ctx = EvaluationContext(facts, as_of)
+    serving = {kind: ctx.for_criterion(kind) for kind in ("inclusion", "exclusion")}
     results = []
     for criterion in trial.criteria:
-        outcome = evaluate_node(criterion.logic, ctx.for_criterion(criterion.kind))
-        result = CriterionResult(criterion, outcome.status, outcome.reason, outcome.evidence, outcome.clears_on)
-        keep = result.blocks or result.clears_on is None
-        results.append(result if keep else replace(result, clears_on=None))
+        here = serving[criterion.kind]
+        compute = partial(evaluate_criterion, criterion, here)
+        results.append(compute() if shared is None else shared.result(criterion, here, compute))
     return tuple(results)
+
+
+def evaluate_criterion(criterion: Criterion, ctx: EvaluationContext) -> CriterionResult:
+    """One criterion's result. `clears_on` is kept only where it means something for the
+    decision: on a met exclusion (when it clears) and on a not-met inclusion (when it
+    becomes met)."""
+    outcome = evaluate_node(criterion.logic, ctx)
+    result = CriterionResult(criterion, outcome.status, outcome.reason, outcome.evidence, outcome.clears_on)
+    return result if result.blocks or result.clears_on is None else replace(result, clears_on=None)

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from cds.engine.kinds.manual import manual as manual_kind
-from cds.engine.tree import Node, leaves
+from cds.engine.tree import Leaf, Node, leaves
 from fhir_mappings.codes import SYSTEM_BY_ALIAS
 from fhir_mappings.labs import codes_of
 
@@ -163,9 +163,14 @@ class Criterion:
     choices: tuple[str, ...] = ()
 
     @cached_property
+    def leaves(self) -> tuple[Leaf, ...]:
+        """Every evaluator part of its logic, in order."""
+        return tuple(leaves(self.logic))
+
+    @cached_property
     def manual(self) -> bool:
         """Whether only a person can decide it (every part is a manual check)."""
-        return all(leaf.kind.evaluate is manual_kind for leaf in leaves(self.logic))
+        return all(leaf.kind.evaluate is manual_kind for leaf in self.leaves)
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,12 @@ def _evidence(allergies: Iterable[AllergyFact]) -> tuple[Evidence, ...]:
     return tuple(Evidence(a.reference, a.code, a.label, a.recorded) for a in allergies)
 
 
-@kind("allergy", AllergyParams, reads=("AllergyIntolerance",))
+def _has_input(params: AllergyParams, ctx: EvaluationContext) -> bool:
+    """Any allergy, current or not, to a member of the part's groups."""
+    return bool(_naming(ctx.facts.allergies, [*params.groups, *params.unknown_groups]))
+
+
+@kind("allergy", AllergyParams, reads=("AllergyIntolerance",), has_input=_has_input)
 def allergy(params: AllergyParams, ctx: EvaluationContext) -> Outcome:
     """Met by an AllergyIntolerance to a member of the groups; unknown by one to a member of
     the unknown groups; else not_met (closed world)."""

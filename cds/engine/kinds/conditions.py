@@ -31,6 +31,7 @@ from pydantic import model_validator
 
 from cds.engine.context import EvaluationContext
 from cds.engine.kinds.params import WindowParams
+from cds.engine.kinds import inputs
 from cds.engine.kinds.registry import Params, kind
 from cds.engine.logic import Tri
 from cds.engine.outcome import Evidence, Outcome
@@ -241,7 +242,12 @@ def _cut_note(params: ConditionParams, ctx: EvaluationContext) -> str:
     return f" (acute {params.label} with no status or end counted on its date only: {', '.join(cut[:3])})"
 
 
-@kind("condition", ConditionParams, reads=("Condition",))
+@kind(
+    "condition",
+    ConditionParams,
+    reads=("Condition",),
+    has_input=inputs.coded("conditions", lambda p: [*p.valuesets, *p.chronic_valuesets, *(r.valueset for r in p.unknown_when)]),
+)
 def condition(params: ConditionParams, ctx: EvaluationContext) -> Outcome:
     """Met by a matching Condition that counts; inside a window only while present in it."""
     judged = _judged(params, params.valuesets, ctx)

@@ -24,7 +24,12 @@ class AgeParams(Params):
         return self.min_years <= age and (self.max_years is None or age <= self.max_years)
 
 
-@kind("age", AgeParams, reads=("Patient",))
+def _has_input(params: AgeParams, ctx: EvaluationContext) -> bool:
+    """A birth date that gives an age at D."""
+    return ctx.facts.demographics.age_range(ctx.as_of) is not None
+
+
+@kind("age", AgeParams, reads=("Patient",), has_input=_has_input)
 def age(params: AgeParams, ctx: EvaluationContext) -> Outcome:
     """Met inside the range; a partial birthDate decides only if its whole range agrees."""
     demo = ctx.facts.demographics

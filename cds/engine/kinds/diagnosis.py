@@ -22,6 +22,7 @@ from cds.engine.kinds.conditions import UnknownWhen, condition_evidence
 from cds.engine.kinds.params import WindowParams
 from cds.engine.logic import Tri
 from cds.engine.outcome import Outcome
+from cds.engine.kinds import inputs
 from cds.engine.kinds.registry import kind
 from cds.engine.windows import on_or_before, within
 from fhir_mappings.conditions import ConditionFact
@@ -64,7 +65,12 @@ def _diagnosis_span(sure: list[ConditionFact], maybe: list[ConditionFact]) -> Sp
     return exact[0] if exact else Span.between(first, last)
 
 
-@kind("diagnosis_date", DiagnosisDateParams, reads=("Condition",))
+@kind(
+    "diagnosis_date",
+    DiagnosisDateParams,
+    reads=("Condition",),
+    has_input=inputs.coded("conditions", lambda p: [*p.valuesets, *(r.valueset for r in (*p.unknown_when, *p.unknown_when_earlier))]),
+)
 def diagnosis_date(params: DiagnosisDateParams, ctx: EvaluationContext) -> Outcome:
     """Met when the earliest qualifying diagnosis is dated inside the window."""
     window = params.window

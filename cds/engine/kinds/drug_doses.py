@@ -23,6 +23,7 @@ from cds.engine.kinds.drug_parts import MEDICATION_TYPES, DoseParams, evidence_o
 from cds.engine.kinds.labs import COMPARE, Comparator, agreed, fmt, recent
 from cds.engine.kinds.labs import evidence_of as lab_evidence
 from cds.engine.kinds.params import WindowParams
+from cds.engine.kinds import inputs
 from cds.engine.kinds.registry import kind
 from cds.engine.logic import Tri
 from cds.engine.outcome import Evidence, Outcome
@@ -158,7 +159,7 @@ class _Stability:
         return ("..., " if len(runs) > SHOWN_RUNS else "") + ", ".join(shown)
 
 
-@kind("stable_dose", StableDoseParams, reads=MEDICATION_TYPES)
+@kind("stable_dose", StableDoseParams, reads=MEDICATION_TYPES, has_input=inputs.drugs(lambda p: p.groups))
 def stable_dose(params: StableDoseParams, ctx: EvaluationContext) -> Outcome:
     """Met when every day of the window has the same acceptable dose; not_met on a day
     surely unacceptable or two days surely different; else unknown."""
@@ -260,7 +261,7 @@ class DosePerWeightParams(DoseParams, WindowParams):
         return frozenset({self.weight_analyte})
 
 
-@kind("dose_per_weight", DosePerWeightParams, reads=(*MEDICATION_TYPES, "Observation"))
+@kind("dose_per_weight", DosePerWeightParams, reads=(*MEDICATION_TYPES, "Observation"), has_input=inputs.drugs(lambda p: p.groups))
 def dose_per_weight(params: DosePerWeightParams, ctx: EvaluationContext) -> Outcome:
     """Met on any day whose mg/kg surely satisfies the rule; not_met when none can."""
     window = _required_window(params)

@@ -18,6 +18,7 @@ from pydantic import model_validator
 
 from cds.engine.context import EvaluationContext
 from cds.engine.kinds.params import WindowParams
+from cds.engine.kinds import inputs
 from cds.engine.kinds.registry import kind
 from cds.engine.logic import Tri
 from cds.engine.outcome import Evidence, Outcome
@@ -69,7 +70,7 @@ def _evidence(encounter: EncounterFact, reasons: list[str]) -> Evidence:
     return Evidence(encounter.reference, coding.token, shown, encounter.start.first if encounter.start else None)
 
 
-@kind("hospitalisation", HospitalisationParams, reads=("Encounter", "Condition"))
+@kind("hospitalisation", HospitalisationParams, reads=("Encounter", "Condition"), has_input=inputs.coded("encounters", lambda p: p.encounter_valuesets))
 def hospitalisation(params: HospitalisationParams, ctx: EvaluationContext) -> Outcome:
     """Met by a linked inpatient stay overlapping the window."""
     window = params.window

@@ -18,6 +18,7 @@ from datetime import date
 
 from cds.engine.context import EvaluationContext
 from cds.engine.kinds.params import WindowParams
+from cds.engine.kinds import inputs
 from cds.engine.kinds.registry import kind
 from cds.engine.logic import Tri
 from cds.engine.outcome import Evidence, Outcome
@@ -113,13 +114,13 @@ def _events(params: EventParams, events: list[CodedEvent], ctx: EvaluationContex
     return _ever(params, events, ctx) if window is None else _event_within(params, window, events, ctx)
 
 
-@kind("procedure", EventParams, reads=("Procedure",))
+@kind("procedure", EventParams, reads=("Procedure",), has_input=inputs.coded("procedures", lambda p: p.valuesets))
 def procedure(params: EventParams, ctx: EvaluationContext) -> Outcome:
     """A completed Procedure, ever or in the window."""
     return _events(params, ctx.facts.procedures, ctx)
 
 
-@kind("immunization", EventParams, reads=("Immunization",))
+@kind("immunization", EventParams, reads=("Immunization",), has_input=inputs.coded("immunizations", lambda p: p.valuesets))
 def immunization(params: EventParams, ctx: EvaluationContext) -> Outcome:
     """A completed Immunization, ever or in the window."""
     return _events(params, ctx.facts.immunizations, ctx)

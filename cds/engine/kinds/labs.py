@@ -24,6 +24,7 @@ from typing import Literal
 from pydantic import model_validator
 
 from cds.engine.context import EvaluationContext
+from cds.engine.kinds import inputs
 from cds.engine.kinds.registry import Params, kind
 from cds.engine.logic import Tri
 from cds.engine.outcome import Evidence, Outcome
@@ -203,7 +204,7 @@ def no_result(label: str, lookback_days: int) -> Outcome:
     return Outcome(Tri.UNKNOWN, f"no {label} result in the last {lookback_days} days", no_data=True)
 
 
-@kind("lab_threshold", LabThresholdParams, reads=("Observation",))
+@kind("lab_threshold", LabThresholdParams, reads=("Observation",), has_input=inputs.lab_results)
 def lab_threshold(params: LabThresholdParams, ctx: EvaluationContext) -> Outcome:
     """Met when the recent value (reported, else derived) satisfies `comparator value unit`."""
     if params.analyte not in ctx.facts.coded_analytes:
@@ -305,7 +306,7 @@ class LabUlnParams(Params):
         return frozenset({self.analyte})
 
 
-@kind("lab_uln_ratio", LabUlnParams, reads=("Observation",))
+@kind("lab_uln_ratio", LabUlnParams, reads=("Observation",), has_input=inputs.lab_results)
 def lab_uln_ratio(params: LabUlnParams, ctx: EvaluationContext) -> Outcome:
     """×ULN from referenceRange.high in the same unit, else the stated default ULN."""
     missing = no_result(params.label, params.lookback_days)
@@ -360,7 +361,7 @@ class ClearanceParams(Params):
         return frozenset({self.measured, self.serum_creatinine, self.weight})
 
 
-@kind("creatinine_clearance", ClearanceParams, reads=("Observation", "Patient"))
+@kind("creatinine_clearance", ClearanceParams, reads=("Observation", "Patient"), has_input=inputs.lab_results)
 def creatinine_clearance(params: ClearanceParams, ctx: EvaluationContext) -> Outcome:
     """Met when clearance (measured, else estimated and said so) satisfies the rule."""
     rule = f"{params.comparator} {fmt(params.value)} {params.unit}"

@@ -22,6 +22,7 @@ from pydantic import model_validator
 from cds.engine.context import EvaluationContext
 from cds.engine.kinds.conditions import UnknownWhen, condition_evidence
 from cds.engine.kinds.params import WindowParams
+from cds.engine.kinds import inputs
 from cds.engine.kinds.registry import Params, kind
 from cds.engine.logic import Tri
 from cds.engine.outcome import Outcome
@@ -109,7 +110,12 @@ def _candidates(dated: list[_Record]) -> list[list[_Record]]:
     return [near, *([r] for r in near)]
 
 
-@kind("latest_class", LatestClassParams, reads=("Condition",))
+@kind(
+    "latest_class",
+    LatestClassParams,
+    reads=("Condition",),
+    has_input=inputs.coded("conditions", lambda p: [*(c.valueset for c in p.classes), *([p.unclassified.valueset] if p.unclassified else [])]),
+)
 def latest_class(params: LatestClassParams, ctx: EvaluationContext) -> Outcome:
     """Met when the latest-dated class set holds an active qualifying class."""
     records = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cds.engine.context import EvaluationContext
+from cds.engine.kinds import inputs
 from cds.engine.kinds.registry import Params, kind
 from cds.engine.logic import Tri
 from cds.engine.outcome import Outcome
@@ -14,7 +15,7 @@ class ManualParams(Params):
     confirm: str
 
 
-@kind("manual", ManualParams, reads=())
+@kind("manual", ManualParams, reads=(), has_input=inputs.never)
 def manual(params: ManualParams, ctx: EvaluationContext) -> Outcome:
     """Always unknown: never guessed from data."""
     return Outcome(Tri.UNKNOWN, f"confirm at screening: {params.confirm}")

@@ -37,6 +37,7 @@ from cds.engine.kinds.drug_parts import (
 )
 from cds.engine.kinds.labs import fmt
 from cds.engine.kinds.params import WindowParams
+from cds.engine.kinds import inputs
 from cds.engine.kinds.registry import kind
 from cds.engine.logic import Tri
 from cds.engine.outcome import Evidence, Outcome
@@ -118,7 +119,7 @@ def _open_reasons(params: DrugExposureParams, items: list[tuple[Exposure, str]],
     return "; ".join(dict.fromkeys(clauses))
 
 
-@kind("drug_exposure", DrugExposureParams, reads=MEDICATION_TYPES)
+@kind("drug_exposure", DrugExposureParams, reads=MEDICATION_TYPES, has_input=inputs.drugs(lambda p: [*p.groups, *p.unknown_groups]))
 def drug_exposure(params: DrugExposureParams, ctx: EvaluationContext) -> Outcome:
     """Met by an exposure of the groups in the window (or ever), by a route that counts;
     clears after the last one (none for "ever", or while ongoing)."""
@@ -190,7 +191,7 @@ class SteroidCourseParams(RouteParams):
     as_needed: Literal["unknown", "counted"] = "counted"
 
 
-@kind("steroid_course", SteroidCourseParams, reads=MEDICATION_TYPES)
+@kind("steroid_course", SteroidCourseParams, reads=MEDICATION_TYPES, has_input=inputs.drugs(lambda p: [p.group]))
 def steroid_course(params: SteroidCourseParams, ctx: EvaluationContext) -> Outcome:
     """Met when a high-dose run overlaps [D - within_days, D], concurrent steroids added.
 
@@ -284,7 +285,7 @@ def _may_cover(exposure: Exposure, as_of: date) -> bool:
     return exposure.start is None or (days is not None and days[1] == as_of)
 
 
-@kind("stable_regimen", StableRegimenParams, reads=MEDICATION_TYPES)
+@kind("stable_regimen", StableRegimenParams, reads=MEDICATION_TYPES, has_input=inputs.drugs(lambda p: p.groups))
 def stable_regimen(params: StableRegimenParams, ctx: EvaluationContext) -> Outcome:
     """Met by a qualifying ongoing drug; not_met when records exist and none qualifies."""
     as_of, latest_start = ctx.as_of, ctx.days_before(params.min_days)

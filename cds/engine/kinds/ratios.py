@@ -26,6 +26,7 @@ from cds.engine.kinds.labs import (
     recent_results,
     same_collection,
 )
+from cds.engine.kinds import inputs
 from cds.engine.kinds.registry import Params, kind
 from cds.engine.logic import Tri
 from cds.engine.outcome import Outcome
@@ -110,7 +111,7 @@ def _quote(params: RatioThresholdParams, ctx: EvaluationContext, outcome: Outcom
     return Outcome(outcome.status, f"{outcome.reason}; {note}", (*outcome.evidence, evidence_of(latest)), outcome.clears_on, outcome.no_data)
 
 
-@kind("ratio_threshold", RatioThresholdParams, reads=("Observation",))
+@kind("ratio_threshold", RatioThresholdParams, reads=("Observation",), has_input=inputs.lab_results)
 def ratio_threshold(params: RatioThresholdParams, ctx: EvaluationContext) -> Outcome:
     """Met when the recent ratio (reported, else derived) satisfies the rule."""
     results = sorted((r for a in params.analytes for r in ctx.facts.labs.get(a, ())), key=chronological)

@@ -40,6 +40,7 @@ from cds.engine.kinds.labs import (
     recent,
     recent_results,
 )
+from cds.engine.kinds import inputs
 from cds.engine.kinds.registry import Params, kind
 from cds.engine.logic import Tri
 from cds.engine.outcome import Outcome
@@ -224,7 +225,7 @@ def _steps(params: RenalFunctionParams, ctx: EvaluationContext) -> list[Callable
     return steps
 
 
-@kind("renal_function", RenalFunctionParams, reads=("Observation", "Patient"))
+@kind("renal_function", RenalFunctionParams, reads=("Observation", "Patient"), has_input=inputs.lab_results)
 def renal_function(params: RenalFunctionParams, ctx: EvaluationContext) -> Outcome:
     """Met when the first step that yields a value satisfies the rule."""
     none = Outcome(Tri.UNKNOWN, f"no input for {params.label} in the last {params.lookback_days} days", no_data=True)

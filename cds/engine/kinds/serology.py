@@ -31,6 +31,7 @@ from pydantic import model_validator
 from cds.engine.context import EvaluationContext
 from cds.engine.kinds.labs import evidence_of, fmt, over_recent, recent_results
 from cds.engine.kinds.params import WindowParams
+from cds.engine.kinds import inputs
 from cds.engine.kinds.registry import Params, kind
 from cds.engine.logic import Tri
 from cds.engine.outcome import Outcome
@@ -125,7 +126,7 @@ class _Reader:
         return result.analyte not in self.only_positive or self(result) is Positivity.POSITIVE
 
 
-@kind("serology", SerologyParams, reads=("Observation",))
+@kind("serology", SerologyParams, reads=("Observation",), has_input=inputs.lab_results)
 def serology(params: SerologyParams, ctx: EvaluationContext) -> Outcome:
     """Met when the results show the polarity asked for, per `select`."""
     read = _Reader(params)
@@ -261,7 +262,7 @@ def _titer_reading(result: LabResult, at_least: Decimal) -> tuple[Tri, str]:
     return Tri.UNKNOWN, f"{result.describe()} ({polarity.value})"
 
 
-@kind("titer", TiterParams, reads=("Observation",))
+@kind("titer", TiterParams, reads=("Observation",), has_input=inputs.lab_results)
 def titer(params: TiterParams, ctx: EvaluationContext) -> Outcome:
     """Met by any titer ≥ 1:at_least; not_met when results exist and each is negative or
     below it; else unknown (positive without a titer, equivocal only, no result)."""
