@@ -5,13 +5,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
+if TYPE_CHECKING:  # the web stack is imported by create_app, not by every command (cds/cli.py)
+    from flask import Flask
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Create and configure an instance of the Flask application."""
+    from flask import Flask
+
     from cds import config, errors, security, worksheet
     from cds.cards import CardOptions
     from cds.feedback.store import FeedbackStore, database_url

@@ -34,7 +34,7 @@ class SharedResults(Generic[R]):
 
     def result(self, criterion: Criterion, ctx: EvaluationContext, compute: Callable[[], R]) -> R:
         """The shared result when the patient has no input for the criterion; else `compute()`."""
-        if ctx.facts.unreadable or any(leaf.kind.has_input(leaf.params, ctx) for leaf in criterion.leaves):
+        if ctx.facts.unreadable or _has_input(criterion, ctx):
             return compute()
         key = (id(criterion), ctx.as_of, _profile(ctx))
         found = self._results.get(key)
@@ -45,6 +45,15 @@ class SharedResults(Generic[R]):
         result = compute()
         self._results[key] = (criterion, result)
         return result
+
+
+def _has_input(criterion: Criterion, ctx: EvaluationContext) -> bool:
+    """Whether any part of the criterion has input for the patient (a loop, not `any()` over a
+    generator: this runs for every criterion of every patient)."""
+    for leaf in criterion.leaves:
+        if leaf.kind.has_input(leaf.params, ctx):
+            return True
+    return False
 
 
 def _profile(ctx: EvaluationContext) -> tuple[bool, frozenset[str], bool]:
