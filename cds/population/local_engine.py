@@ -10,7 +10,6 @@ so a stopped run resumes where it stopped.
 
 from __future__ import annotations
 
-import gc
 import math
 import multiprocessing
 import os
@@ -25,6 +24,7 @@ from typing import Any
 import orjson
 from tqdm import tqdm
 
+from cds.population import collector
 from cds.population.job import EngineResult, Job, JobSpec, unread_summary
 from cds.population.partition import (
     SUMMARY,
@@ -44,8 +44,6 @@ BUCKET_TARGET_BYTES = 16 * 1024 * 1024
 BUCKET_LIMIT_BYTES = 64 * 1024 * 1024
 GZIP_EXPANSION = 40
 MAX_BUCKETS = 4096
-# Allocations between young-generation collections in a worker (Python's default is 700).
-YOUNG_COLLECTION_EVERY = 10_000
 
 
 def bucket_count(job: Job, workers: int) -> int:
@@ -133,17 +131,11 @@ _job: Job | None = None
 
 def _init_worker(spec: JobSpec) -> None:
     """Have the job's trials in this worker (a forked worker has the parent's already), then
-    keep the collector off what stays.
-
-    As in the service's workers (cds/gunicorn_conf.py): each evaluation allocates many
-    short-lived objects, and every full collection would walk the start-up objects too.
-    """
+    keep the collector off what stays (`collector.settle`)."""
     global _job
     if _job is None or _job.spec != spec:
         _job = spec.load()
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(YOUNG_COLLECTION_EVERY, *gc.get_threshold()[1:])
+    collector.settle()
 
 
 def _partition_task(index: int, out: str, buckets: int) -> dict[str, Any]:
@@ -164,25 +156,22 @@ def _evaluate_task(bucket: int, root: str) -> None:
     unresolved: Counter[str] = Counter()
     patients = 0
     scratch = state.path("evaluated", f"b{bucket:05d}.split")
-    # No collection while the bucket is evaluated (8 % of its CPU on long lupus records);
-    # what the bucket's patients leave in cycles is collected once it is done.
-    gc.disable()
+    # No collection while the bucket is evaluated (8 % of its CPU on long lupus records).
     try:
-        for batch in _bounded_batches(paths, scratch, salt=bucket + 1):
-            for key, items in batch.items():
-                outcome = evaluate_group(key.decode(), items, store.get, _job.group_context)
-                patients += outcome.orphan is None
-                evaluations.extend(outcome.evaluations)
-                if outcome.not_evaluated is not None:
-                    groups.append(orjson.dumps({"kind": "not_evaluated", **outcome.not_evaluated}))
-                if outcome.orphan is not None:
-                    groups.append(orjson.dumps({"kind": "orphan", **outcome.orphan}))
-                unresolved.update(outcome.unresolved)
+        with collector.paused():
+            for batch in _bounded_batches(paths, scratch, salt=bucket + 1):
+                for key, items in batch.items():
+                    outcome = evaluate_group(key.decode(), items, store.get, _job.group_context)
+                    patients += outcome.orphan is None
+                    evaluations.extend(outcome.evaluations)
+                    if outcome.not_evaluated is not None:
+                        groups.append(orjson.dumps({"kind": "not_evaluated", **outcome.not_evaluated}))
+                    if outcome.orphan is not None:
+                        groups.append(orjson.dumps({"kind": "orphan", **outcome.orphan}))
+                    unresolved.update(outcome.unresolved)
     finally:
         store.close()
         shutil.rmtree(scratch, ignore_errors=True)
-        gc.enable()
-        gc.collect()
     groups.extend(orjson.dumps({"kind": "unresolved", "reference": k, "patients": n}) for k, n in sorted(unresolved.items()))
     write_atomic(bucket_output(state, bucket, "ndjson"), b"\n".join(evaluations) + b"\n" if evaluations else b"")
     write_atomic(bucket_output(state, bucket, "groups.ndjson"), b"\n".join(groups) + b"\n" if groups else b"")

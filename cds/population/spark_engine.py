@@ -24,6 +24,7 @@ import orjson
 from pyspark import RDD, StorageLevel
 from pyspark.sql import SparkSession
 
+from cds.population import collector
 from cds.population.job import EngineResult, Job, JobSpec, unread_summary
 from cds.population.local_engine import BUCKET_TARGET_BYTES, GZIP_EXPANSION
 from cds.population.patient_group import Item, evaluate_group
@@ -131,6 +132,7 @@ def _job(spec: JobSpec) -> Job:
     """The job's trials loaded once per executor Python process."""
     if spec.digest not in _jobs:
         _jobs[spec.digest] = spec.load()
+        collector.settle()
     return _jobs[spec.digest]
 
 
@@ -144,7 +146,12 @@ def _read_file(spec: JobSpec, index: int) -> Iterator[tuple[Any, ...]]:
 
 def _evaluate_partition(spec: JobSpec, groups: Iterable[tuple[str, Iterable[tuple[Any, ...]]]]) -> Iterator[str]:
     """Evaluation lines and group lines of one partition of patients, tagged."""
-    job = _job(spec)
+    with collector.paused():
+        yield from _evaluated_lines(_job(spec), groups)
+
+
+def _evaluated_lines(job: Job, groups: Iterable[tuple[str, Iterable[tuple[Any, ...]]]]) -> Iterator[str]:
+    """The tagged lines of each group in turn, then the shared resources named but not found."""
     unresolved: Counter[str] = Counter()
     for key, values in groups:
         items: list[Item] = []
