@@ -27,6 +27,7 @@ How records make a day's dose:
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -133,6 +134,20 @@ class DoseTable:
         self.records = [e for e in exposures if policy.route.status(e) != "ignored"]
         self._values = {id(e): self._value(e) for e in self.records}
         self.days = self._days()
+
+    def window(self, first: date) -> DoseTable:
+        """The same records over [first, last], for a first day inside this table's.
+
+        A day's dose depends only on which records surely or possibly cover that day, and a
+        record covers a day of [first, last] whether its days were clipped to this table's
+        first day or to the later one (an undated record may cover every day of either).
+        The stretches between record edges are the same inside the window, so its days keep
+        their shared doses."""
+        assert self.first <= first <= self.last
+        view = copy.copy(self)
+        view.first = first
+        view.days = {day: dose for day, dose in self.days.items() if day >= first}
+        return view
 
     def problem(self, exposure: Exposure) -> str | None:
         """Why a record's contribution is not known exactly, or None when it is."""
@@ -269,14 +284,15 @@ class DoseTable:
 
 
 def dose_table(ctx: EvaluationContext, groups: Iterable[str], policy: DosePolicy, first: date) -> DoseTable:
-    """The groups' daily doses over [first, D], worked out once per patient and question
-    (`Facts.memo`: criteria of several trials ask the same)."""
-    wanted = frozenset(groups)
-    key = ("dose_table", wanted, policy, first, ctx.as_of)
+    """The groups' daily doses over [first, D], worked out once per patient, records and
+    policy (`Facts.memo`: criteria of several trials ask the same, over windows of several
+    lengths). A narrower window is a view of the widest table built so far (`window`)."""
+    members = group_members(ctx.facts, frozenset(groups))
+    key = ("dose_table", tuple(map(id, members)), policy, ctx.as_of)
     table = ctx.facts.memo.get(key)
-    if table is None:
-        table = ctx.facts.memo[key] = DoseTable(group_members(ctx.facts, wanted), policy, first, ctx.as_of)
-    return table
+    if table is None or table.first > first:
+        table = ctx.facts.memo[key] = DoseTable(members, policy, first, ctx.as_of)
+    return table if table.first == first else table.window(first)
 
 
 def high_dose_runs(totals: dict[date, Decimal], threshold: Decimal, min_days: int, window_start: date) -> list[Days]:
