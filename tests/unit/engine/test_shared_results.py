@@ -12,11 +12,14 @@ configured trial.
 from __future__ import annotations
 
 import gzip
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
+import fhir_builders as fb
 import orjson
 import pytest
+from fhir_builders import AS_OF, Resource
 
 from bench.generate import generate_patient
 from cds.engine.evaluate import CriterionResult, evaluate_criteria
@@ -24,7 +27,10 @@ from cds.engine.shared_results import SharedResults
 from cds.trials.loader import load_trials
 from cds.trials.schema import Trial
 from fhir_mappings.facts import Facts, extract_facts
+from fhir_mappings.drugs import drug_catalog
+from fhir_mappings.labs import analytes
 from fhir_mappings.record import PatientRecord, RecordError
+from fhir_mappings.terminology import Coding, ValueSet, coded_valuesets
 
 DATES = (date(2026, 11, 25), date(2026, 6, 15), date(2024, 2, 29))
 
@@ -80,3 +86,75 @@ def test_patients_without_records_share_every_criterion_result() -> None:
     assert all(a is b for a, b in zip(first, second))
     later = evaluate_criteria(trial, empty[0], date(2026, 6, 16), shared)
     assert not any(a is b for a, b in zip(first, later))  # another date D is worked out again
+
+
+def _first_code(valueset: ValueSet) -> tuple[str, str]:
+    """A (system, code) the value set holds: its first exact code, else the start of its first
+    prefix or range."""
+    for system, code in sorted(valueset.exact):
+        if valueset.contains(Coding(system, code)):
+            return system, code
+    rule = valueset.rules[0]
+    return rule.system, rule.low
+
+
+def _coded_record(valueset: ValueSet) -> Resource:
+    """One record of the value set's family, dated 20 days before D, as an EHR sends it."""
+    system, code = _first_code(valueset)
+    on = AS_OF - timedelta(days=20)
+    family = valueset.origin
+    if family == "conditions.yaml":
+        found = fb.condition(system, code, onset=on)
+        found["code"] = {"coding": [{"system": system, "code": code}]}
+        return found
+    if family == "procedures.yaml":
+        return fb.procedure("snomed", code, on) | {"code": {"coding": [{"system": system, "code": code}]}}
+    if family == "immunizations.yaml":
+        return fb.immunization(code, on) | {"vaccineCode": {"coding": [{"system": system, "code": code}]}}
+    assert family == "encounters.yaml", family
+    slot: dict[str, Any] = {"class": {"system": system, "code": code}} if code.isupper() else {
+        "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"},
+        "type": [{"coding": [{"system": system, "code": code}]}],
+    }
+    return {"resourceType": "Encounter", "id": "enc-1", "status": "finished", "subject": {"reference": "Patient/p1"},
+            "period": {"start": on.isoformat(), "end": on.isoformat()}, **slot}
+
+
+def _single_record_patients() -> list[tuple[str, Facts]]:
+    """A patient per coded value set, drug group (an order, and an allergy) and coded analyte,
+    each with that one record; and a patient with no birth date."""
+    on = AS_OF - timedelta(days=20)
+    records: list[tuple[str, list[Resource]]] = [("no birth date", [fb.patient(birth_date=None)])]
+    records += [(f"value set {name}", [fb.patient(), _coded_record(vs)]) for name, vs in sorted(coded_valuesets().items())]
+    for group, members in sorted(drug_catalog().groups.items()):
+        drug = sorted(members)[0]
+        records.append((f"drug group {group} ({drug})", [fb.patient(), fb.medication_request(fb.medication(text=drug), on)]))
+        records.append((f"allergy to {group} ({drug})", [fb.patient(), fb.allergy(fb.medication(text=drug))]))
+    for name, analyte in sorted(analytes().items()):
+        for system, code in sorted(analyte.codes)[:1]:
+            result = fb.observation(code, value_string="positive", on=on) | {"code": {"coding": [{"system": system, "code": code}]}}
+            records.append((f"analyte {name}", [fb.patient(), result]))
+    return [(what, extract_facts(PatientRecord.from_resources(resources))) for what, resources in records]
+
+
+def test_a_patient_with_one_record_a_part_reads_is_never_given_the_shared_result() -> None:
+    """Every value set, drug group and analyte the trials' parts may read, one patient each:
+    a `has_input` that forgets a value set, a group or an analyte of its part (an unknown
+    tier, a chronic list, an unclassified class) hands such a patient the result of patients
+    without input, and shows here."""
+    trials: list[Trial] = list(load_trials().values())
+    shared: SharedResults[CriterionResult] = SharedResults()
+    empty = extract_facts(PatientRecord.from_resources([fb.patient()]))
+    patients = _single_record_patients()
+    for facts in [empty, *(facts for _, facts in patients)]:
+        for trial in trials:
+            evaluate_criteria(trial, facts, AS_OF, shared)
+    differences = [
+        (what, trial.id, fresh.criterion.id)
+        for what, facts in patients
+        for trial in trials
+        for got, fresh in zip(evaluate_criteria(trial, facts, AS_OF, shared), evaluate_criteria(trial, facts, AS_OF, None))
+        if got.to_json() != fresh.to_json()
+    ]
+    assert len(patients) > 200
+    assert not differences
