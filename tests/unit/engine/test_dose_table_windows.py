@@ -9,12 +9,11 @@ patient, with the policies the trial files use.
 
 from __future__ import annotations
 
-import gzip
 from datetime import date, timedelta
 from pathlib import Path
 
-import orjson
 import pytest
+from external_bundles import patient_records
 
 from bench.generate import generate_patient
 from cds.engine.context import EvaluationContext
@@ -34,10 +33,7 @@ GROUPS = ("systemic_corticosteroid", "glucocorticoid", "antimalarial", "immunosu
 
 @pytest.fixture(scope="module")
 def patients(external_data: Path) -> list[Facts]:
-    records = []
-    for path in sorted((external_data / "pysynthea-lupus-forced").glob("*.json.gz")):
-        with gzip.open(path, "rb") as fh:
-            records.append(PatientRecord.from_bundle(orjson.loads(fh.read())))
+    records = [record for _, record in patient_records(external_data, "pysynthea-lupus-forced/*.json.gz")]
     records.append(PatientRecord.from_entries([(None, r) for r in generate_patient(1000, AS_OF, 0)]))
     return [extract_facts(record) for record in records]
 

@@ -11,14 +11,13 @@ configured trial.
 
 from __future__ import annotations
 
-import gzip
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 import fhir_builders as fb
-import orjson
 import pytest
+from ehr_shapes import synthea_encounter
+from external_bundles import patient_records
 from fhir_builders import AS_OF, Resource
 
 from bench.generate import generate_patient
@@ -29,7 +28,8 @@ from cds.trials.schema import Trial
 from fhir_mappings.facts import Facts, extract_facts
 from fhir_mappings.drugs import drug_catalog
 from fhir_mappings.labs import analytes
-from fhir_mappings.record import PatientRecord, RecordError
+from fhir_mappings.codes import ACT_CODE
+from fhir_mappings.record import PatientRecord
 from fhir_mappings.terminology import Coding, ValueSet, coded_valuesets
 
 DATES = (date(2026, 11, 25), date(2026, 6, 15), date(2024, 2, 29))
@@ -37,13 +37,7 @@ DATES = (date(2026, 11, 25), date(2026, 6, 15), date(2024, 2, 29))
 
 @pytest.fixture(scope="module")
 def every_facts(external_data: Path) -> list[Facts]:
-    records = []
-    for path in sorted(external_data.glob("*/*.json.gz")):
-        with gzip.open(path, "rb") as fh:
-            try:
-                records.append(PatientRecord.from_bundle(orjson.loads(fh.read())))
-            except RecordError:  # the organisation and practitioner bundles hold no Patient
-                continue
+    records = [record for _, record in patient_records(external_data)]
     for size, seed in ((100, 0), (1000, 1)):
         records.append(PatientRecord.from_entries([(None, r) for r in generate_patient(size, date(2026, 6, 15), seed)]))
     assert len(records) >= 124
@@ -104,20 +98,15 @@ def _coded_record(valueset: ValueSet) -> Resource:
     on = AS_OF - timedelta(days=20)
     family = valueset.origin
     if family == "conditions.yaml":
-        found = fb.condition(system, code, onset=on)
-        found["code"] = {"coding": [{"system": system, "code": code}]}
-        return found
+        return fb.condition(system, code, onset=on)
     if family == "procedures.yaml":
-        return fb.procedure("snomed", code, on) | {"code": {"coding": [{"system": system, "code": code}]}}
+        return fb.procedure(system, code, on)
     if family == "immunizations.yaml":
-        return fb.immunization(code, on) | {"vaccineCode": {"coding": [{"system": system, "code": code}]}}
+        return fb.immunization(code, on) | {"vaccineCode": fb.concept(system, code)}
     assert family == "encounters.yaml", family
-    slot: dict[str, Any] = {"class": {"system": system, "code": code}} if code.isupper() else {
-        "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"},
-        "type": [{"coding": [{"system": system, "code": code}]}],
-    }
-    return {"resourceType": "Encounter", "id": "enc-1", "status": "finished", "subject": {"reference": "Patient/p1"},
-            "period": {"start": on.isoformat(), "end": on.isoformat()}, **slot}
+    if system == ACT_CODE:  # an encounter class value set
+        return synthea_encounter(on, on, klass=code)
+    return synthea_encounter(on, on, type_code=(code, "Hospital admission"))
 
 
 def _single_record_patients() -> list[tuple[str, Facts]]:
