@@ -29,13 +29,22 @@ from nct00410384_records import NEGATIVE, POSITIVE, entry, status
         ([observation("2106-3", value_code=POSITIVE, on=days_before(10))], "met"),  # urine hCG
         ([observation("2106-3", value_code=POSITIVE, on=days_before(31))], "not_met"),  # outside 30 days
         ([observation("21198-7", 30, "m[IU]/mL", on=days_before(3))], "met"),  # ≥ 25 positive
-        ([observation("21198-7", 12, "m[IU]/mL", on=days_before(3))], "unknown"),  # 5-25 equivocal
+        # 5-25 equivocal: neither positive nor negative (G12), so "otherwise": not_met, as NCT04221477 E1
+        ([observation("21198-7", 12, "m[IU]/mL", on=days_before(3))], "not_met"),
+        ([observation("21198-7", 12, "m[IU]/mL", on=days_before(3)), observation("2106-3", value_code=POSITIVE, on=days_before(5))], "met"),
+        ([observation("21198-7", 12, "mIU/mL", ucum=False, on=days_before(3))], "unknown"),  # not UCUM: unreadable
         ([observation("21198-7", 3, "m[IU]/mL", on=days_before(3))], "not_met"),
         ([observation("2106-3", value_code=NEGATIVE, on=days_before(3))], "not_met"),
     ],
 )
 def test_e1_pregnancy_lactation_or_a_positive_hcg(resources, expected) -> None:
     assert status("E1", *resources) == expected
+
+
+def test_e1_an_equivocal_hcg_left_out_is_named_in_the_reason() -> None:
+    found = entry("E1", observation("21198-7", 10, "m[IU]/mL", on=days_before(17)))
+    assert found["status"] == "not_met"
+    assert "hCG neither positive nor negative, left out: 10 m[IU]/mL on" in found["reason"]
 
 
 def test_e1_not_met_still_asks_for_a_screening_pregnancy_test() -> None:
