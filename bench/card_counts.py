@@ -24,11 +24,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
 
 import yaml
 from flask import Flask
 
+from bench.generate import server_returns
 from cds import create_app
 from cds.cards import EVALUATION_EXTENSION
 from cds.demo.requests import demo_names, demo_request, searchset
@@ -61,29 +61,11 @@ class PatientCall:
     request: dict[str, Any]
 
 
-def _observation_codes(template: PrefetchTemplate) -> set[str]:
-    """The `system|code` tokens of the template's `code=` search parameter (empty: no filter)."""
-    query = template.query.split("?", 1)[1] if "?" in template.query else ""
-    return {token for name, value in parse_qsl(query) if name == "code" for token in value.split(",")}
-
-
-def _answers(template: PrefetchTemplate, resource: Resource, codes: set[str]) -> bool:
-    """Whether a FHIR server would return `resource` for the template's search (type and, for
-    the Observation search, a `code` token; `_include` targets by type)."""
-    if resource["resourceType"] not in template.resource_types:
-        return False
-    if not codes or resource["resourceType"] != template.resource_type:
-        return True
-    codings = (resource.get("code") or {}).get("coding") or []
-    return any(f"{c.get('system')}|{c.get('code')}" in codes for c in codings)
-
-
 def prefetch_of(templates: tuple[PrefetchTemplate, ...], resources: list[Resource]) -> dict[str, Resource | None]:
     """Every prefetch key filled as a client with full prefetch fills it (null when no data)."""
     prefetch: dict[str, Resource | None] = {}
     for template in templates:
-        codes = _observation_codes(template)
-        found = [r for r in resources if _answers(template, r, codes)]
+        found = [r for r in resources if server_returns(template, r)]
         if template.is_read:
             prefetch[template.key] = found[0] if found else None
         else:

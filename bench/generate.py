@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
@@ -269,25 +269,35 @@ def generate_patient(size: int, as_of: date, seed: int = 0, patient_id: str | No
     return resources
 
 
-def _matches(template: PrefetchTemplate, resource: Resource) -> bool:
+def _tokens(concepts: list[Resource]) -> set[str]:
+    """The search tokens of CodeableConcepts: each coding's `code` and `system|code`."""
+    codings = [c for concept in concepts for c in concept.get("coding", ())]
+    return {c["code"] for c in codings} | {f"{c.get('system')}|{c['code']}" for c in codings}
+
+
+# Token search parameters the published templates use, and the elements each one matches
+# (FHIR R4 Observation search: `combo-code` is Observation.code | Observation.component.code).
+_TOKEN_ELEMENTS: dict[str, Callable[[Resource], list[Resource]]] = {
+    "category": lambda r: r.get("category") or [],
+    "code": lambda r: [r["code"]] if "code" in r else [],
+    "combo-code": lambda r: ([r["code"]] if "code" in r else []) + [c["code"] for c in r.get("component", ())],
+}
+
+
+def server_returns(template: PrefetchTemplate, resource: Resource) -> bool:
     """Whether a FHIR server would return `resource` for the template's search.
 
     Only the parameters the published templates use besides `patient` are read:
-    `category` and `code` (token `system|code`, a comma separating values that are OR-ed,
-    as FHIR search defines), and `_include` targets by type.
+    `category`, `code` and `combo-code` (token `system|code`, a comma separating values that
+    are OR-ed, as FHIR search defines), and `_include` targets by type.
     """
     if resource["resourceType"] not in template.resource_types:
         return False
     if template.is_read or resource["resourceType"] != template.resource_type:
         return True
     for name, value in parse_qsl(template.query.split("?", 1)[1]):
-        if name in {"category", "code"}:
-            concepts = resource.get(name)
-            concepts = concepts if isinstance(concepts, list) else [concepts]
-            tokens = {c["code"] for concept in concepts for c in concept["coding"]}
-            tokens |= {f"{c['system']}|{c['code']}" for concept in concepts for c in concept["coding"]}
-            if tokens.isdisjoint(value.split(",")):
-                return False
+        if name in _TOKEN_ELEMENTS and _tokens(_TOKEN_ELEMENTS[name](resource)).isdisjoint(value.split(",")):
+            return False
     return True
 
 
@@ -295,7 +305,7 @@ def prefetch_for(templates: tuple[PrefetchTemplate, ...], resources: list[Resour
     """Every prefetch key filled as a client with full prefetch would fill it."""
     prefetch: dict[str, Resource] = {}
     for template in templates:
-        found = [r for r in resources if _matches(template, r)]
+        found = [r for r in resources if server_returns(template, r)]
         prefetch[template.key] = found[0] if template.is_read else searchset(found)
     return prefetch
 

@@ -36,6 +36,13 @@ DEFAULTS: dict[str, Any] = {
     # a 10,000-resource record then takes hundreds of round trips (issue 11); servers cap
     # it (sekmet at 1,000, HAPI FHIR at its configured maximum), and `next` links are followed.
     "FHIR_SEARCH_COUNT": 1000,
+    # The Observation search asks only for the LOINC codes the criteria read, by this FHIR R4
+    # search parameter. `combo-code` (Observation.code | Observation.component.code) also
+    # returns a panel whose analyte is a component, which the ground rules count as a result
+    # (criteria-nct05247203.md, "Lab results"); `code` is for a server without it (then a
+    # component-only result is never sent); `none` asks for every Observation (complete on any
+    # server, a larger prefetch).
+    "FHIR_OBSERVATION_CODE_PARAMETER": "combo-code",
     # A search that returns more than this many resources or pages is incomplete:
     # sized for a 10,000-resource patient record.
     "FHIR_SEARCH_MAX_RESOURCES": 20000,
@@ -115,6 +122,18 @@ def _cors_origins(value: Any) -> list[str]:
     return origins
 
 
+OBSERVATION_CODE_PARAMETERS = ("combo-code", "code", "none")
+
+
+def _observation_code_parameter(value: Any) -> str | None:
+    """The search parameter of the Observation search's code filter; None: no filter."""
+    name = str(value).strip().lower()
+    if name not in OBSERVATION_CODE_PARAMETERS:
+        raise ConfigError(f"FHIR_OBSERVATION_CODE_PARAMETER must be one of {', '.join(OBSERVATION_CODE_PARAMETERS)}, "
+                          f"got {value!r}")
+    return None if name == "none" else name
+
+
 def _as_of(value: Any) -> datetime.date | None:
     if value in (None, ""):
         return None
@@ -140,6 +159,7 @@ def normalize(config: MutableMapping[str, Any]) -> None:
     config["AS_OF"] = _as_of(config["AS_OF"])
     config["FHIR_SERVERS"] = _fhir_servers(config["FHIR_SERVERS"])
     config["CORS_ORIGINS"] = _cors_origins(config["CORS_ORIGINS"])
+    config["FHIR_OBSERVATION_CODE_PARAMETER"] = _observation_code_parameter(config["FHIR_OBSERVATION_CODE_PARAMETER"])
     for key in ("FHIR_ALLOW_NO_TOKEN", "CARD_ELIGIBLE_SOON"):
         config[key] = _as_bool(key, config[key])
     for key in ("FHIR_CONNECT_TIMEOUT_SECONDS", "FHIR_READ_TIMEOUT_SECONDS", "FHIR_DEADLINE_SECONDS"):

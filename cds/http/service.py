@@ -68,7 +68,8 @@ class TrialEligibilityService:
         prepare_referrals(ordered)
         resource_types = {"Patient"}.union(*(trial.resource_types for trial in ordered))
         codes = frozenset().union(*(trial.observation_codes for trial in ordered))
-        return cls(ordered, templates_for(resource_types, codes, policy.search_count), policy, card_options, store)
+        templates = templates_for(resource_types, codes, policy.search_count, policy.observation_code_parameter)
+        return cls(ordered, templates, policy, card_options, store)
 
     def discovery_entry(self) -> dict[str, Any]:
         """This service as CDS Hooks 2.0 §Discovery describes it."""

@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from cds.config import normalize_base_url
+from cds.config import DEFAULTS, normalize_base_url
 from cds.errors import InvalidHookRequestError, PrefetchUnavailableError
 from cds.record.fhir_client import (
     FetchLimits,
@@ -48,13 +48,15 @@ class FhirAccess:
 
 @dataclass(frozen=True)
 class CallbackPolicy:
-    """The deployment's rules for FHIR callbacks (and the page size their searches ask for)."""
+    """The deployment's rules for FHIR callbacks (and the page size and Observation code
+    parameter their searches ask with)."""
 
     allowed_servers: tuple[str, ...]
     allow_no_token: bool
     max_parallel: int
     limits: FetchLimits
     search_count: int | None = None
+    observation_code_parameter: str | None = DEFAULTS["FHIR_OBSERVATION_CODE_PARAMETER"]
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> CallbackPolicy:
@@ -71,6 +73,7 @@ class CallbackPolicy:
                 max_pages_per_search=config["FHIR_SEARCH_MAX_PAGES"],
             ),
             search_count=config["FHIR_SEARCH_COUNT"],
+            observation_code_parameter=config["FHIR_OBSERVATION_CODE_PARAMETER"],
         )
 
 

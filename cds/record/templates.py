@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from importlib import resources
 from urllib.parse import quote
 
+from cds.config import DEFAULTS
 from fhir_mappings.yaml_data import load_yaml
 
 _TOKEN = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}")
@@ -52,12 +53,16 @@ class PrefetchTemplate:
 
 
 def load_templates(
-    observation_codes: Iterable[tuple[str, str]] = (), count: int | None = None
+    observation_codes: Iterable[tuple[str, str]] = (),
+    count: int | None = None,
+    code_parameter: str | None = DEFAULTS["FHIR_OBSERVATION_CODE_PARAMETER"],
 ) -> tuple[PrefetchTemplate, ...]:
     """Read every known template from the package's prefetch_templates.yaml.
 
-    A template marked `observation_codes` gets `&code=` with the given (system, code)
-    pairs, sorted so the published query is stable. With `count`, every search asks
+    A template marked `observation_codes` gets `&<code_parameter>=` with the given (system,
+    code) pairs, sorted so the published query is stable: `combo-code` matches them in
+    Observation.code or a component's code, `code` in Observation.code only (cds/config.py
+    FHIR_OBSERVATION_CODE_PARAMETER); None leaves the search unfiltered. With `count`, every search asks
     for pages of that many results (`&_count=`, in the CDS Hooks 2.0 recommended
     subset): a server's default page is often 20 (HAPI FHIR, sekmet), and a long
     record then takes hundreds of round trips. The server may cap it; `next` links
@@ -69,8 +74,8 @@ def load_templates(
     templates = []
     for key, entry in data.items():
         query = entry["query"]
-        if entry.get("observation_codes") and codes:
-            query = f"{query}&code={codes}"
+        if entry.get("observation_codes") and codes and code_parameter:
+            query = f"{query}&{code_parameter}={codes}"
         if count is not None and "?" in query:
             query = f"{query}&_count={count}"
         templates.append(PrefetchTemplate(key, tuple(entry["resource_types"]), query))
@@ -78,14 +83,18 @@ def load_templates(
 
 
 def templates_for(
-    resource_types: Iterable[str], observation_codes: Iterable[tuple[str, str]] = (), count: int | None = None
+    resource_types: Iterable[str],
+    observation_codes: Iterable[tuple[str, str]] = (),
+    count: int | None = None,
+    code_parameter: str | None = DEFAULTS["FHIR_OBSERVATION_CODE_PARAMETER"],
 ) -> tuple[PrefetchTemplate, ...]:
-    """The templates that cover the given resource types, in file order (`count`: as `load_templates`).
+    """The templates that cover the given resource types, in file order (`count`, `code_parameter`:
+    as `load_templates`).
 
     :raise ValueError: a resource type has no template, so its data could never be had.
     """
     wanted = set(resource_types)
-    known = load_templates(observation_codes, count)
+    known = load_templates(observation_codes, count, code_parameter)
     uncovered = wanted.difference(*(template.resource_types for template in known))
     if uncovered:
         raise ValueError(f"no prefetch template for resource types: {', '.join(sorted(uncovered))}")

@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl
 
+import pytest
+
+from cds.config import ConfigError
 from cds.trials.loader import load_trials
 
 TOKEN = re.compile(r"\{\{(.*?)\}\}")
@@ -32,8 +35,10 @@ def test_prefetch_covers_every_resource_type_the_trials_read(client):
     params = dict(parse_qsl(query))
     assert observations == "Observation"
     assert params["patient"] == "{{context.patientId}}"
-    # Only the Observations the criteria read: every LOINC code of their analytes, no other.
-    asked = set(params["code"].split(","))
+    # Only the Observations the criteria read: every LOINC code of their analytes, no other,
+    # on the Observation or on one of its components (FHIR R4 `combo-code`).
+    assert "code" not in params
+    asked = set(params["combo-code"].split(","))
     assert {"http://loinc.org|718-7", "http://loinc.org|59260-0", "http://loinc.org|2160-0", "http://loinc.org|29463-7"} <= asked
     # eGFR is not creatinine clearance for NCT05247203 (E3.2); it is asked for only because a
     # portfolio trial reads it per 1.73 m² (criteria-nct03543839.md G10, E10).
@@ -49,6 +54,21 @@ def test_searches_ask_for_large_pages(client, make_app):
     assert "_count" not in prefetch["patient"]
     other = make_app(FHIR_SEARCH_COUNT="200").test_client().get("/cds-services").json["services"][0]["prefetch"]
     assert other["conditions"] == "Condition?patient={{context.patientId}}&_count=200"
+
+
+@pytest.mark.parametrize(("setting", "parameter"), [("code", "code"), ("COMBO-CODE", "combo-code"), ("none", None)])
+def test_the_observation_search_names_its_codes_by_the_parameter_set(make_app, setting, parameter):
+    """FHIR_OBSERVATION_CODE_PARAMETER: `code` for a server without `combo-code`, `none` for no code filter."""
+    prefetch = make_app(FHIR_OBSERVATION_CODE_PARAMETER=setting).test_client().get("/cds-services").json
+    params = dict(parse_qsl(prefetch["services"][0]["prefetch"]["observations"].split("?")[1]))
+    assert set(params) - {"patient", "_count"} == ({parameter} if parameter else set())
+    if parameter:
+        assert "http://loinc.org|718-7" in params[parameter].split(",")
+
+
+def test_an_unknown_observation_code_parameter_stops_start_up(make_app):
+    with pytest.raises(ConfigError, match="FHIR_OBSERVATION_CODE_PARAMETER must be one of combo-code, code, none"):
+        make_app(FHIR_OBSERVATION_CODE_PARAMETER="component-code")
 
 
 def test_prefetch_templates_use_only_2_0_tokens(client):

@@ -88,7 +88,7 @@ def test_discovery_is_one_service_whose_prefetch_covers_every_trial_of_the_folde
     folder = _trials_dir(tmp_path, (*HB_60, local))
     (service,) = make_app(TRIALS_DIR=str(folder)).test_client().get("/cds-services").json["services"]
     assert "NCT05247203 (telitacicept, SLE); NCT05247203 (telitacicept, SLE, Hb 60)" in service["description"]
-    asked = dict(parse_qsl(service["prefetch"]["observations"].split("?", 1)[1]))["code"].split(",")
+    asked = dict(parse_qsl(service["prefetch"]["observations"].split("?", 1)[1]))["combo-code"].split(",")
     assert "https://ehr.example.org/scores|SLEDAI" in asked
     assert "http://loinc.org|718-7" in asked
 
