@@ -130,10 +130,14 @@ def classify(
 
 
 def _from_quantity(value: LabValue, quantity_means_detected: bool) -> Positivity:
+    """A quantity read against its reference range: above the high end positive, at or below
+    it negative; a censored one only when its bound decides ("<=30" with a high end of 30 is
+    negative, ">=30" is neither, "<500" is neither). Without a range, no signal. For a viral
+    load (`quantity_means_detected`), any amount is detected and a "<" one is not."""
     assert value.quantity is not None
-    if value.comparator in ("<", "<="):
-        return Positivity.NEGATIVE
     if quantity_means_detected:
+        if value.comparator in ("<", "<="):
+            return Positivity.NEGATIVE
         return Positivity.POSITIVE if value.quantity > 0 else Positivity.NEGATIVE
     if value.ref_high is None or value.ref_high_problem:
         return Positivity.NO_SIGNAL
@@ -143,4 +147,10 @@ def _from_quantity(value: LabValue, quantity_means_detected: bool) -> Positivity
             high = convert(value.ref_high, value.ref_high_unit, value.unit or "")
     except UnitError:
         return Positivity.NO_SIGNAL
+    if value.comparator in ("<", "<="):
+        return Positivity.NEGATIVE if value.quantity <= high else Positivity.NEITHER
+    if value.comparator == ">":
+        return Positivity.POSITIVE if value.quantity >= high else Positivity.NEITHER
+    if value.comparator == ">=":
+        return Positivity.POSITIVE if value.quantity > high else Positivity.NEITHER
     return Positivity.POSITIVE if value.quantity > high else Positivity.NEGATIVE

@@ -40,7 +40,12 @@ class UnitTable:
     lowercase: dict[str, str]
 
     def normalize(self, unit: str | None) -> str | None:
-        """The UCUM code for a unit as sent, or None when it is not known."""
+        """The UCUM code for a unit as sent, or None when it is not known.
+
+        A unit the table does not know is tried again without its annotations, which UCUM
+        gives no meaning (`mg/g{creat}` is mg/g); a table unit whose annotation is part of
+        it (`mL/min/{1.73_m2}`) is found as written first.
+        """
         if unit is None:
             return None
         text = unit.strip()
@@ -48,7 +53,11 @@ class UnitTable:
             return text
         if text in self.aliases:
             return self.aliases[text]
-        return self.lowercase.get(text.lower())
+        known = self.lowercase.get(text.lower())
+        if known is None and "{" in text:
+            bare = _ANNOTATION.sub("", text)
+            return self.normalize(bare) if bare and bare != text else None
+        return known
 
 
 # A UCUM annotation (`{cells}`, `{tbl}`): a comment that does not change the unit.

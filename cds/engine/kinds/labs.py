@@ -141,14 +141,29 @@ def fmt(value: Decimal) -> str:
     return f"{rounded.normalize():f}"
 
 
+# A censor's direction after a decreasing function (an estimate from creatinine).
+_OPPOSITE = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
+
+
 def _decides(comparator: str, censor: str | None, value: Decimal, threshold: Decimal) -> bool | None:
-    """Compare a result with a threshold; a censored result ("<5", ">1000") decides
-    only when its bound lies on one side of the threshold, else None."""
-    if censor in ("<", "<="):
-        return comparator in ("<", "<=") if value <= threshold else None
-    if censor in (">", ">="):
-        return comparator in (">", ">=") if value >= threshold else None
-    return COMPARE[comparator](value, threshold)
+    """Compare a result with a threshold; a censored result ("<5", ">=8") decides only when
+    every value it admits gives the same answer, else None.
+
+    The censor admits a ray of values (below or above its bound, the bound itself only for
+    `<=` and `>=`). Beyond the threshold on that side, every value answers alike; on the
+    threshold itself too, unless the bound is a value the censor admits and the comparator
+    answers it otherwise: "<=8" against "< 8", ">=25" against "<= 25" cannot decide.
+    """
+    if censor is None:
+        return COMPARE[comparator](value, threshold)
+    below = censor in ("<", "<=")
+    same_side = comparator in ("<", "<=") if below else comparator in (">", ">=")
+    if value < threshold if below else value > threshold:
+        return same_side
+    if value != threshold:
+        return None
+    bound_admitted = COMPARE[censor](value, threshold)
+    return same_side if not bound_admitted or COMPARE[comparator](value, threshold) is same_side else None
 
 
 class ComparedParams(Params):
@@ -332,13 +347,9 @@ def _uln_ratio(params: LabUlnParams, result: LabResult) -> Outcome:
     if value is None:
         return Outcome(Tri.UNKNOWN, f"{params.label} result has no numeric value", evidence)
     ratio = value / uln
-    holds = COMPARE[params.comparator](ratio, params.ratio)
-    verb = "is" if holds else "is not"
-    return Outcome(
-        Tri.MET if holds else Tri.NOT_MET,
-        f"{params.label} {result.describe()} on {result.dated} = {fmt(ratio)}×ULN ({uln_text}) {verb} {params.comparator} {fmt(params.ratio)}×ULN",
-        evidence,
-    )
+    censor = result.comparator
+    shown = f"{params.label} {result.describe()} on {result.dated} = {censor or ''}{fmt(ratio)}×ULN ({uln_text})"
+    return compared(shown, ratio, censor, params.comparator, params.ratio, "×ULN", evidence)
 
 
 class ClearanceParams(Params):
@@ -378,13 +389,9 @@ def _measured(params: ClearanceParams, measured: LabResult, rule: str) -> Outcom
         value = measured.in_unit(params.unit)
     except UnitError as exc:
         return Outcome(Tri.UNKNOWN, f"measured {params.label} {measured.describe()}: {exc}", (evidence_of(measured),))
-    holds = COMPARE[params.comparator](value, params.value)
-    verb = "is" if holds else "is not"
-    return Outcome(
-        Tri.MET if holds else Tri.NOT_MET,
-        f"measured {params.label} {fmt(value)} {params.unit} on {measured.dated} {verb} {rule}",
-        (evidence_of(measured),),
-    )
+    censor = measured.comparator
+    shown = f"measured {params.label} {censor or ''}{fmt(value)} {params.unit} on {measured.dated}"
+    return compared(shown, value, censor, params.comparator, params.value, f" {params.unit}", (evidence_of(measured),))
 
 
 def _cockcroft_gault(params: ClearanceParams, ctx: EvaluationContext, rule: str) -> Outcome:
@@ -427,10 +434,15 @@ def _estimate(params: ClearanceParams, ctx: EvaluationContext, creatinine: LabRe
     gender = ctx.facts.demographics.gender
     factors = {"female": [params.female_factor], "male": [Decimal(1)]}.get(gender or "", [params.female_factor, Decimal(1)])
     estimates = [(140 - age) * kg / (72 * scr) * f for age in ages for f in factors]
-    verdicts = {COMPARE[params.comparator](e, params.value) for e in estimates}
+    # The estimate falls as creatinine rises: a creatinine "<0.5" gives an estimate above the one at 0.5.
+    censor = _OPPOSITE.get(creatinine.comparator or "")
+    verdicts = {_decides(params.comparator, censor, e, params.value) for e in estimates}
     low, high = min(estimates), max(estimates)
     shown = fmt(low) if low == high else f"{fmt(low)}-{fmt(high)}"
-    basis = f"estimated (Cockcroft-Gault, {params.formula_source}) {params.label} {shown} {params.unit} from creatinine {fmt(scr)} mg/dL, weight {fmt(kg)} kg"
+    basis = (f"estimated (Cockcroft-Gault, {params.formula_source}) {params.label} {censor or ''}{shown} {params.unit} "
+             f"from creatinine {creatinine.comparator or ''}{fmt(scr)} mg/dL, weight {fmt(kg)} kg")
+    if None in verdicts:
+        return Outcome(Tri.UNKNOWN, f"{basis}: censored creatinine cannot decide {rule}", evidence)
     if len(verdicts) > 1:
         return Outcome(Tri.UNKNOWN, f"{basis}: sex or age unknown and the estimate falls on both sides of {rule}", evidence)
     holds = verdicts.pop()

@@ -136,7 +136,10 @@ def latest_class(params: LatestClassParams, ctx: EvaluationContext) -> Outcome:
     if not dated:
         shown = ", ".join(f"{r.fact.reference} ({'no date' if r.fact.start is None else 'dated ' + r.fact.start.text})" for r in records[:3])
         return Outcome(Tri.UNKNOWN, f"{params.label} recorded without a date surely on or before {ctx.as_of.isoformat()}: {shown}", evidence)
-    verdicts = [_verdict(s, params, ctx) for s in _candidates(dated + straddling)]
+    # A record whose partial date spans D may fall after it, and then leaves the latest set
+    # to the records surely on or before D (ground rules, "Partial dates"; G1).
+    candidates = _candidates(dated + straddling) + (_candidates(dated) if straddling else [])
+    verdicts = [_verdict(s, params, ctx) for s in candidates]
     statuses = {v[0] for v in verdicts}
     status, reason, clears_on = verdicts[0]
     if len(statuses) > 1:

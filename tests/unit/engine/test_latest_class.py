@@ -76,6 +76,20 @@ def test_partial_dates_that_leave_the_latest_set_open_are_unknown(probe) -> None
     assert probe(month, condition("snomed", V, onset="2026-05-15"))["status"] == "met"
 
 
+@pytest.mark.parametrize(("month_class", "older_class"), [(IV, V), (V, IV)])
+def test_a_class_dated_by_the_month_of_d_may_fall_after_d_and_leave_the_older_class_latest(
+    probe, month_class: str, older_class: str
+) -> None:
+    """D is 2026-11-25: a class dated "2026-11" may be from after D, when the 2025 class is the latest."""
+    month = epic_problem("M32.14", month_class, "Lupus nephritis", onset={"onsetDateTime": "2026-11"})
+    found = probe(month, condition("snomed", older_class, onset="2025-01-01"))
+    assert found["status"] == "unknown"
+    assert "partial dates leave open which lupus nephritis class record is the latest" in found["reason"]
+    # a month that ends before D is surely the latest
+    earlier = epic_problem("M32.14", month_class, "Lupus nephritis", onset={"onsetDateTime": "2026-10"})
+    assert probe(earlier, condition("snomed", older_class, onset="2025-01-01"))["status"] == ("met" if month_class == IV else "not_met")
+
+
 def test_an_unconfirmed_class_iv_never_meets_an_inclusion(probe) -> None:
     assert probe(condition("snomed", IV, onset="2026-06-01", verification="provisional"))["status"] == "unknown"
 

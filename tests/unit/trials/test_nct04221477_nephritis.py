@@ -198,6 +198,10 @@ def test_an_old_biopsy_beside_a_recent_class_stays_unknown_and_is_named() -> Non
         (113.2, "mg/mmol", "met"),  # × 0.00884 = 1.0007 g/g
         (113.1, "mg/mmol", "not_met"),  # × 0.00884 = 0.9998 g/g (the page's "= 113.1" is rounded)
         (0.1132, "g/mmol", "met"),  # × 8.84 = 1.0007 g/g
+        # UCUM annotations mean nothing (UCUM §4.3 "curly braces"): as labs write the ratio's code
+        (1000, "mg/g{creat}", "met"),
+        (999, "mg/g{creat}", "not_met"),
+        (113.2, "mg/mmol{creat}", "met"),
     ],
 )
 def test_a_reported_24_hour_ratio_in_each_unit(value: float, unit: str, status: str) -> None:
