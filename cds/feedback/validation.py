@@ -48,7 +48,7 @@ def _timestamp(value: Any, where: str) -> datetime.datetime:
         raise InvalidFeedbackError(f"{where} is required and must be an RFC 3339 instant, e.g. 2021-12-11T10:05:31Z")
     try:
         return datetime.datetime.fromisoformat(value).astimezone(datetime.UTC)
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:  # OverflowError: 0001-01-01T00:00:00+01:00 is before year 1 in UTC
         raise InvalidFeedbackError(f"{where} is not a valid date and time") from exc
 
 

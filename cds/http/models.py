@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import orjson
 
 from cds.errors import InvalidHookRequestError, TrialCdsError
-from cds.record.fhir_client import bundle_resources, is_malformed_bundle
+from cds.record.fhir_client import MalformedBundleError, SearchPage, read_search_page
 
 Resource = dict[str, Any]
 
@@ -36,9 +36,10 @@ class HookRequest:
     fhir_server: str | None
     access_token: str | None
     prefetch: dict[str, Resource | None]
-    # The resources of each prefetched Bundle, by key, read out once here (search-outcome
-    # entries left out), so the record is built without walking the entries again.
-    bundled: dict[str, list[Resource]]
+    # What each prefetched Bundle holds, by key, read out once here (OperationOutcome entries
+    # left out, and named when they say the search failed), so the record is built without
+    # walking the entries again.
+    bundled: dict[str, SearchPage]
 
     @property
     def is_patient_facing(self) -> bool:
@@ -83,8 +84,12 @@ def _fhir_server(data: dict[str, Any]) -> str | None:
     value = data.get("fhirServer")
     if value is None:
         return None
-    parts = urlsplit(value) if isinstance(value, str) else None
-    if parts is None or parts.scheme not in {"http", "https"} or not parts.netloc:
+    try:
+        parts = urlsplit(value) if isinstance(value, str) else None
+        port_ok = parts is not None and (parts.port is None or parts.port > 0)  # .port raises on a bad one
+    except ValueError:  # an unclosed IPv6 bracket, a port out of range
+        parts, port_ok = None, False
+    if parts is None or not port_ok or parts.scheme not in {"http", "https"} or not parts.hostname:
         raise InvalidHookRequestError("fhirServer must be an http(s) URL")
     return value
 
@@ -106,23 +111,25 @@ def _access_token(data: dict[str, Any], fhir_server: str | None) -> str | None:
     return token
 
 
-def _prefetch(data: dict[str, Any], patient_id: str) -> tuple[dict[str, Resource | None], dict[str, list[Resource]]]:
-    """The prefetch values, checked, and the resources of each Bundle among them."""
+def _prefetch(data: dict[str, Any], patient_id: str) -> tuple[dict[str, Resource | None], dict[str, SearchPage]]:
+    """The prefetch values, checked, and what each Bundle among them holds."""
     prefetch = data.get("prefetch")
     if prefetch is None:
         return {}, {}
     if not isinstance(prefetch, dict):
         raise InvalidHookRequestError("prefetch must be an object")
-    bundled: dict[str, list[Resource]] = {}
+    bundled: dict[str, SearchPage] = {}
     for key, value in prefetch.items():
         if value is None:
             continue
         if not isinstance(value, dict) or not isinstance(value.get("resourceType"), str):
             raise InvalidHookRequestError(f"prefetch '{key}' is not a FHIR resource (an object with resourceType) or null")
-        if is_malformed_bundle(value):
-            raise InvalidHookRequestError(f"prefetch '{key}' is a Bundle whose entry or link is not a list")
         if value["resourceType"] == "Bundle":
-            held = bundled[key] = bundle_resources(value)
+            try:
+                page = bundled[key] = read_search_page(value)
+            except MalformedBundleError as exc:
+                raise InvalidHookRequestError(f"prefetch '{key}' is a Bundle with {exc}") from exc
+            held = page.resources
         else:
             held = [value]
         if any(r.get("resourceType") == "Patient" and r.get("id") != patient_id for r in held):

@@ -91,12 +91,64 @@ def same_base(url: str, base_url: str) -> bool:
     )
 
 
-def is_malformed_bundle(resource: Resource) -> bool:
-    """True for a Bundle whose `entry` or `link` is not a list: its content cannot be read,
-    and reading it as empty would hide data (a missing exclusion must never pass)."""
-    return resource.get("resourceType") == "Bundle" and not all(
-        isinstance(resource.get(name, []), list) for name in ("entry", "link")
-    )
+class MalformedBundleError(ValueError):
+    """A Bundle whose content cannot be read as search results; the message says what is wrong."""
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """What one search Bundle holds: its resources (OperationOutcomes left out), and why the
+    search failed when an OperationOutcome among them says so."""
+
+    resources: list[Resource]
+    failure: str | None = None
+
+
+def read_search_page(bundle: Resource) -> SearchPage:
+    """The resources of a search Bundle's entries, and whether the search reported failing.
+
+    An `entry` or `link` that is not a list, or an entry without a FHIR resource, cannot be
+    read, and reading it as empty would hide data (a missing exclusion must never pass).
+    An OperationOutcome entry (with or without `search.mode` outcome) is never patient data;
+    one with an issue of severity error or fatal says the results are incomplete (CDS Hooks
+    2.0: check prefetched data for OperationOutcomes and treat it as unavailable).
+
+    :raise MalformedBundleError: the Bundle's content cannot be read.
+    """
+    entries = bundle.get("entry", [])
+    if not isinstance(entries, list) or not isinstance(bundle.get("link", []), list):
+        raise MalformedBundleError("an entry or link that is not a list")
+    # A list comprehension, not a generator: it runs over every entry of every page.
+    resources = [
+        resource
+        for entry in entries
+        if isinstance(entry, dict)
+        and isinstance(resource := entry.get("resource"), dict)
+        and isinstance(resource.get("resourceType"), str)
+    ]
+    if len(resources) != len(entries):
+        raise MalformedBundleError("an entry that holds no FHIR resource")
+    outcomes = [r for r in resources if r["resourceType"] == "OperationOutcome"]
+    if not outcomes:
+        return SearchPage(resources)
+    kept = [r for r in resources if r["resourceType"] != "OperationOutcome"]
+    return SearchPage(kept, _search_failure(outcomes))
+
+
+_FAILED = ("fatal", "error")
+
+
+def _search_failure(outcomes: list[Resource]) -> str | None:
+    """Why the search failed, by its OperationOutcomes' most severe issue (its severity
+    only: diagnostics are free text and may name the patient); None for warnings."""
+    severities = {
+        issue.get("severity")
+        for outcome in outcomes
+        for issue in (outcome.get("issue") if isinstance(outcome.get("issue"), list) else [])
+        if isinstance(issue, dict)
+    }
+    worst = next((severity for severity in _FAILED if severity in severities), None)
+    return None if worst is None else f"the search's results hold an OperationOutcome of severity {worst}"
 
 
 def next_link(bundle: Resource) -> str | None:
@@ -105,19 +157,6 @@ def next_link(bundle: Resource) -> str | None:
         if isinstance(link, dict) and link.get("relation") == "next" and isinstance(link.get("url"), str):
             return link["url"]
     return None
-
-
-def bundle_resources(bundle: Resource) -> list[Resource]:
-    """The resources of a search Bundle's entries, without search-outcome entries."""
-    # A list comprehension, not a generator: it runs over every entry of every prefetch
-    # Bundle, and a generator's per-item resumption costs more.
-    return [
-        resource
-        for entry in bundle.get("entry") or []
-        if isinstance(entry, dict)
-        and isinstance(resource := entry.get("resource"), dict)
-        and not (isinstance(search := entry.get("search"), dict) and search.get("mode") == "outcome")
-    ]
 
 
 class FhirClient:
@@ -262,7 +301,8 @@ class FhirClient:
                     of = f" of {expected}" if expected is not None else "; more remained"
                     raise self._budget_spent(f"after {read}{of}") from None
             pages_read += 1
-            resources = bundle_resources(page)
+            content = self._content(page)
+            resources = content.resources
             if expected is None:
                 expected = _expected_pages(page, _matches(page))
             count += len(resources)
@@ -278,9 +318,19 @@ class FhirClient:
     def _searchset(resource: Resource) -> Resource:
         if resource.get("resourceType") != "Bundle" or resource.get("type") != "searchset":
             raise FhirFetchError("the FHIR server's answer to a search is not a searchset Bundle")
-        if is_malformed_bundle(resource):
-            raise FhirFetchError("the FHIR server's Bundle has an entry or link that is not a list")
         return resource
+
+    @staticmethod
+    def _content(page: Resource) -> SearchPage:
+        """A page's resources; a page that cannot be read, or that reports the search failed,
+        makes the search fail."""
+        try:
+            content = read_search_page(page)
+        except MalformedBundleError as exc:
+            raise FhirFetchError(f"the FHIR server's Bundle has {exc}") from exc
+        if content.failure is not None:
+            raise FhirFetchError(content.failure)
+        return content
 
 
 def _matches(bundle: Resource) -> int:

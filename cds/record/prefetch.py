@@ -26,6 +26,7 @@ from cds.record.fhir_client import (
     FetchLimits,
     FhirClient,
     FhirFetchError,
+    SearchPage,
     next_link,
 )
 from cds.record.templates import PrefetchTemplate
@@ -94,12 +95,12 @@ def _describe(template: PrefetchTemplate) -> str:
 
 
 def _prefetched(
-    template: PrefetchTemplate, value: Resource, bundled: Mapping[str, list[Resource]]
+    template: PrefetchTemplate, value: Resource, bundled: Mapping[str, SearchPage]
 ) -> tuple[list[Resource], Job | None]:
     """The resources a present prefetch value holds, and a job for its further pages."""
     if value["resourceType"] == "Bundle":
         job = (lambda client: [r for page in client.pages_after(value) for r in page]) if next_link(value) else None
-        return bundled[template.key], job
+        return bundled[template.key].resources, job
     if template.is_read and value["resourceType"] == template.resource_type:
         return [value], None
     expected = template.resource_type if template.is_read else "Bundle"
@@ -163,13 +164,13 @@ def gather(
     templates: Iterable[PrefetchTemplate],
     context: Mapping[str, object],
     prefetch: Mapping[str, Resource | None],
-    bundled: Mapping[str, list[Resource]],
+    bundled: Mapping[str, SearchPage],
     access: FhirAccess,
     policy: CallbackPolicy,
 ) -> GatheredData:
     """Collect every resource the templates ask for, from prefetch or the FHIR server.
 
-    `bundled` holds the resources of each prefetched Bundle, by key (`HookRequest.bundled`).
+    `bundled` holds what each prefetched Bundle holds, by key (`HookRequest.bundled`).
     A key that cannot be had is left out of the resources and named in `missing`, with why.
 
     :raise InvalidHookRequestError: a prefetch value does not fit its template.
@@ -188,6 +189,10 @@ def gather(
             continue
         if value["resourceType"] == "OperationOutcome":
             problems[template] = "the client could not prefetch it (OperationOutcome)"
+            continue
+        failure = bundled[template.key].failure if value["resourceType"] == "Bundle" else None
+        if failure is not None:
+            problems[template] = f"the client's prefetch is incomplete: {failure}"
             continue
         present, more_pages = _prefetched(template, value, bundled)
         resources.extend(present)

@@ -156,4 +156,24 @@ def test_prefetched_bundle_whose_entry_or_link_is_not_a_list_is_400(client, hook
     body["prefetch"]["immunizations"] = {"resourceType": "Bundle", "type": "searchset", field: {"resource": {}}}
     response = client.post(SERVICE_URL, json=body)
     assert response.status_code == 400
-    assert "prefetch 'immunizations' is a Bundle whose entry or link is not a list" in diagnostics(response)
+    assert "prefetch 'immunizations' is a Bundle with an entry or link that is not a list" in diagnostics(response)
+
+
+@pytest.mark.parametrize("entry", [{"fullUrl": "https://ehr.example.org/fhir/Observation/1"}, {"resource": "Observation"},
+                                   {"resource": {"resourceType": 7}}, "Observation"])
+def test_prefetched_bundle_with_an_entry_that_holds_no_resource_is_400(client, hook_request, fhir, entry):
+    """Dropped, such an entry could be the hemoglobin that excludes: a hidden exclusion must never pass."""
+    body = hook_request()
+    body["prefetch"]["observations"]["entry"].append(entry)
+    response = client.post(SERVICE_URL, json=body)
+    assert response.status_code == 400
+    assert "prefetch 'observations' is a Bundle with an entry that holds no FHIR resource" in diagnostics(response)
+
+
+@pytest.mark.parametrize("server", ["https://[::1", "http://[x]/fhir", "https://ehr.example.org:99999/fhir", "https:///fhir"])
+def test_a_fhir_server_that_is_no_url_is_400(client, hook_request, server):
+    body = hook_request()
+    body["fhirServer"] = server
+    response = client.post(SERVICE_URL, json=body)
+    assert response.status_code == 400
+    assert "fhirServer must be an http(s) URL" in diagnostics(response)

@@ -144,6 +144,9 @@ CARD = "3a1f0c3e-5b0e-4c55-9a8b-2f4c8e1d7a10"
         ({"feedback": [{"card": CARD, "outcome": "overridden"}]}, "outcomeTimestamp is required"),
         ({"feedback": [{"card": CARD, "outcome": "overridden", "outcomeTimestamp": "2026-06-15"}]}, "RFC 3339 instant"),
         ({"feedback": [{"card": CARD, "outcome": "overridden", "outcomeTimestamp": "2026-02-30T10:00:00Z"}]}, "not a valid date"),
+        # valid RFC 3339, but outside the years a date can hold once in UTC
+        ({"feedback": [{"card": CARD, "outcome": "overridden", "outcomeTimestamp": "0001-01-01T00:00:00+01:00"}]}, "not a valid date"),
+        ({"feedback": [{"card": CARD, "outcome": "overridden", "outcomeTimestamp": "9999-12-31T23:59:59-01:00"}]}, "not a valid date"),
         ({"feedback": [{"card": CARD, "outcome": "accepted", "outcomeTimestamp": "2026-06-15T10:05:31Z"}]}, "acceptedSuggestions is required"),
         ({"feedback": [{"card": CARD, "outcome": "accepted", "acceptedSuggestions": [{}], "outcomeTimestamp": "2026-06-15T10:05:31Z"}]}, "acceptedSuggestions[0].id"),
         ({"feedback": [{"card": CARD, "outcome": "overridden", "overrideReason": {}, "outcomeTimestamp": "2026-06-15T10:05:31Z"}]}, "needs a reason or a userComment"),

@@ -165,3 +165,45 @@ def test_missing_data_makes_its_criteria_unknown_and_the_card_says_what_is_missi
     assert reason not in card["detail"]  # why is for the operator: the log and the evaluation say it
     assert "suggestions" not in card and "selectionBehavior" not in card
     assert card["overrideReasons"]
+
+
+def operation_outcome(severity: str) -> dict:
+    """An OperationOutcome as HAPI FHIR puts one in a searchset to say the search went wrong."""
+    return {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": severity, "code": "exception", "diagnostics": "Failed to complete the search"}],
+    }
+
+
+@pytest.mark.parametrize("mode", [{"search": {"mode": "outcome"}}, {}])
+def test_a_prefetched_searchset_holding_an_error_outcome_is_missing_data_not_an_empty_result(client, hook_request, mode):
+    """Checklist E: prefetched data is checked for OperationOutcomes and treated as unavailable.
+    Read as an empty result, the ineligible patient's labs would lose the hemoglobin of 7.0 g/dL
+    that excludes and show a candidate card."""
+    body = hook_request("ineligible")
+    body["prefetch"]["observations"] = {
+        "resourceType": "Bundle", "type": "searchset", "entry": [{"resource": operation_outcome("fatal"), **mode}],
+    }
+    response = client.post(SERVICE_URL, json=body)
+    reason = "the client's prefetch is incomplete: the search's results hold an OperationOutcome of severity fatal"
+    assert missing_data(response) == {"observations": {"key": "observations", "resource_type": "Observation", "reason": reason}}
+    (card,) = response.json["cards"]
+    assert "not fully checked, could not get lab results" in card["summary"]
+    assert "suggestions" not in card
+
+
+def test_a_warning_outcome_beside_the_results_changes_nothing(client, hook_request):
+    body = hook_request("ineligible")
+    body["prefetch"]["observations"]["entry"].append({"resource": operation_outcome("warning"), "search": {"mode": "outcome"}})
+    assert client.post(SERVICE_URL, json=body).json == {"cards": []}  # the hemoglobin of 7.0 g/dL still excludes
+
+
+def test_a_fetched_page_holding_an_error_outcome_makes_the_search_missing(client, hook_request, fhir):
+    body = hook_request("ineligible")
+    del body["prefetch"]["observations"]
+    page = searchset(resources_of(hook_request("ineligible")["prefetch"]["observations"]))
+    page["entry"].append({"resource": operation_outcome("error"), "search": {"mode": "outcome"}})
+    fhir.get(LABS_URL.replace("demo-eligible", "demo-ineligible"), json=page)
+    response = client.post(SERVICE_URL, json=body)
+    reason = "the search's results hold an OperationOutcome of severity error"
+    assert missing_data(response)["observations"]["reason"] == reason
