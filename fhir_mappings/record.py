@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from fhir_mappings.references import index_resources, reference_key, resolve
+from fhir_mappings.references import index_resources, reference_key, reference_of, resolve
 
 Resource = dict[str, Any]
 
@@ -70,6 +70,34 @@ class PatientRecord:
         """The resource a reference string names, in any form (relative, absolute URL,
         versioned, `urn:uuid:` fullUrl, or `#id` contained in `container`)."""
         return resolve(reference, self._index, container)
+
+    def other_patients_resources(self) -> str | None:
+        """How many resources of each type name another Patient as their `subject` or
+        `patient` (a Patient of the record other than this one's, or a `Patient/id`, in any
+        form, that is not this one's). A patient-scoped search that returns them
+        is a fault of the sender: read as this patient's, another patient's exclusion (or
+        diagnosis) would decide for this one. References that resolve to nothing are left
+        alone (a `urn:uuid:` of an entry not sent). None when there are none."""
+        own = f"Patient/{self.patient_id}"
+        counts: dict[str, int] = {}
+        for rtype, group in self.by_type.items():
+            for resource in group:
+                for element in ("subject", "patient"):
+                    reference = reference_of(resource.get(element))
+                    if reference is None or reference == own:
+                        continue
+                    target = self.resolve(reference)
+                    if target is not None:
+                        foreign = target is not self.patient and target.get("resourceType") == "Patient"
+                    else:
+                        key = reference_key(reference)
+                        foreign = bool(self.patient_id) and key is not None and key.startswith("Patient/") and key != own
+                    if foreign:
+                        counts[rtype] = counts.get(rtype, 0) + 1
+        if not counts:
+            return None
+        # Counts by type only: which patient they name is not for a log or an answer.
+        return "resources of another patient: " + ", ".join(f"{n} {rtype}" for rtype, n in sorted(counts.items()))
 
     @classmethod
     def from_resources(cls, resources: Iterable[Resource]) -> PatientRecord:

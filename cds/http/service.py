@@ -108,6 +108,9 @@ class TrialEligibilityService:
             raise PrefetchUnavailableError("the patient's record cannot be built", [str(exc)]) from exc
         if record.patient_id != hook_request.patient_id:
             raise PrefetchUnavailableError("the Patient resource received is not context.patientId")
+        others = record.other_patients_resources()
+        if others is not None:
+            raise PrefetchUnavailableError("the resources received are not one patient's", [others])
         return replace(record, missing=gathered.missing), gathered
 
     def call(self, hook_request: HookRequest, as_of: datetime.date) -> dict[str, Any]:

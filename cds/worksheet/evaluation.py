@@ -55,4 +55,7 @@ def evaluate_patient(
         raise RecordUnavailableError((str(exc),)) from exc
     if record.patient_id != patient_id:
         raise RecordUnavailableError(("the FHIR server returned another patient than the one launched",))
+    others = record.other_patients_resources()
+    if others is not None:
+        raise RecordUnavailableError((f"the FHIR server's searches returned {others}",))
     return Evaluated(record, tuple(evaluate_trials(record, service.trials, as_of)))

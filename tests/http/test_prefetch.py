@@ -190,3 +190,32 @@ def test_fetches_run_concurrently(client, hook_request, fhir):
     response = client.post(SERVICE_URL, json=body)
     assert response.status_code == 200
     assert len(fhir.calls) == 2
+
+
+def with_subject(bundle: dict, reference: str) -> dict:
+    for entry in bundle["entry"]:
+        entry["resource"]["subject"] = {"reference": reference}
+    return bundle
+
+
+def test_resources_of_another_patient_are_a_412_never_read_as_this_one(client, hook_request):
+    """An EHR whose patient-scoped search returned another patient's Conditions: read as this
+    patient's, the other patient's SLE diagnosis would make this one a candidate."""
+    body = hook_request()
+    with_subject(body["prefetch"]["conditions"], "Patient/someone-else")
+    response = client.post(SERVICE_URL, json=body)
+    assert response.status_code == 412
+    issues = [issue["diagnostics"] for issue in response.json["issue"]]
+    assert issues[0] == "the resources received are not one patient's"
+    assert any(text.startswith("resources of another patient: ") and "Condition" in text for text in issues)
+    assert not any("someone-else" in text for text in issues)
+
+
+@pytest.mark.parametrize("reference", ["https://ehr.example.org/fhir/Patient/demo-eligible", "Patient/demo-eligible/_history/3"])
+def test_this_patient_named_in_another_form_is_this_patient(client, hook_request, reference):
+    body = hook_request()
+    plain = client.post(SERVICE_URL, json=hook_request()).json
+    with_subject(body["prefetch"]["conditions"], reference)
+    response = client.post(SERVICE_URL, json=body)
+    assert response.status_code == 200
+    assert [c["summary"] for c in response.json["cards"]] == [c["summary"] for c in plain["cards"]]
