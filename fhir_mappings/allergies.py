@@ -17,7 +17,7 @@ from typing import Any
 from fhir_mappings.coding import concept_text, verification_ignored
 from fhir_mappings.conditions import clinical_status_of
 from fhir_mappings.dates import calendar_date
-from fhir_mappings.drugs import drug_catalog
+from fhir_mappings.drugs import WORD, drug_catalog
 from fhir_mappings.immutable import immutable
 from fhir_mappings.medication_identity import identify
 from fhir_mappings.readable import Unreadable, element, read_each, reference_of
@@ -51,7 +51,8 @@ def _allergy(resource: dict[str, Any]) -> list[AllergyFact]:
             code=substance.code or f"text|{label}",
             label=label,
             ingredients=substance.ingredients,
-            words=tuple(catalog.normalize_name(" ".join(substance.names)).replace("/", " ").split()),
+            # Words as names are matched (`\w+`): "Xolair (omalizumab)" holds "omalizumab", whose -mab stem counts.
+            words=tuple(WORD.findall(catalog.normalize_name(" ".join(substance.names)))),
             recorded=calendar_date(resource.get("recordedDate") or resource.get("onsetDateTime")),
             clinical_status=clinical_status_of(resource.get("clinicalStatus")),
         )

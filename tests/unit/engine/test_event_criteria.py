@@ -86,6 +86,10 @@ def test_e1_resolved_lupus_nephritis_does_not_count() -> None:
         medication(text="Infliximab"),
         medication(text="ocrelizumab"),  # any -mab
         medication(text="abatacept"),  # any -cept
+        # a brand with its INN in brackets, as problem and allergy lists write a substance by text
+        medication(text="Xolair (omalizumab)"),
+        medication(text="Eylea (aflibercept)"),
+        medication(text="omalizumab, subcutaneous"),
     ],
 )
 @pytest.mark.parametrize("clinical_status", ["active", "inactive", "resolved"])
