@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 
+from fhir_mappings.censored import decides
 from fhir_mappings.codes import SNOMED
 from fhir_mappings.labs import LabResult, LabValue
 from fhir_mappings.terminology import read_yaml
@@ -45,14 +46,11 @@ class Cutoffs:
             amount = convert(value.quantity, value.unit, self.unit)
         except UnitError:
             return Positivity.NO_SIGNAL
-        if value.comparator in ("<", "<="):
-            below = amount <= self.negative_below if value.comparator == "<" else amount < self.negative_below
-            return Positivity.NEGATIVE if below else Positivity.NEITHER
-        if amount >= self.positive_from:
+        if decides(">=", value.comparator, amount, self.positive_from):
             return Positivity.POSITIVE
-        if value.comparator in (">", ">="):
-            return Positivity.NEITHER
-        return Positivity.NEGATIVE if amount < self.negative_below else Positivity.NEITHER
+        if decides("<", value.comparator, amount, self.negative_below):
+            return Positivity.NEGATIVE
+        return Positivity.NEITHER
 
 
 @dataclass(frozen=True)
@@ -147,10 +145,5 @@ def _from_quantity(value: LabValue, quantity_means_detected: bool) -> Positivity
             high = convert(value.ref_high, value.ref_high_unit, value.unit or "")
     except UnitError:
         return Positivity.NO_SIGNAL
-    if value.comparator in ("<", "<="):
-        return Positivity.NEGATIVE if value.quantity <= high else Positivity.NEITHER
-    if value.comparator == ">":
-        return Positivity.POSITIVE if value.quantity >= high else Positivity.NEITHER
-    if value.comparator == ">=":
-        return Positivity.POSITIVE if value.quantity > high else Positivity.NEITHER
-    return Positivity.POSITIVE if value.quantity > high else Positivity.NEGATIVE
+    above = decides(">", value.comparator, value.quantity, high)
+    return Positivity.NEITHER if above is None else Positivity.POSITIVE if above else Positivity.NEGATIVE

@@ -86,8 +86,7 @@ class PatientRecord:
             for rtype, group in self.by_type.items()
             for resource in group
             for element in (resource.get("subject"), resource.get("patient"))
-            if element is not None
-            and isinstance(element, dict)
+            if isinstance(element, dict)
             and isinstance(reference := element.get("reference"), str)
             and reference != own
         ]

@@ -84,13 +84,16 @@ def _fhir_server(data: dict[str, Any]) -> str | None:
     value = data.get("fhirServer")
     if value is None:
         return None
+    problem = InvalidHookRequestError("fhirServer must be an http(s) URL")
+    if not isinstance(value, str):
+        raise problem
     try:
-        parts = urlsplit(value) if isinstance(value, str) else None
-        port_ok = parts is not None and (parts.port is None or parts.port > 0)  # .port raises on a bad one
-    except ValueError:  # an unclosed IPv6 bracket, a port out of range
-        parts, port_ok = None, False
-    if parts is None or not port_ok or parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise InvalidHookRequestError("fhirServer must be an http(s) URL")
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - read only to raise on a port out of range
+    except ValueError as exc:  # an unclosed IPv6 bracket, a port out of range
+        raise problem from exc
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise problem
     return value
 
 

@@ -19,15 +19,16 @@ from pydantic import Field, model_validator
 
 from cds.engine.context import EvaluationContext
 from cds.engine.daily_doses import UNBOUNDED, ZERO, DayDose, DoseTable, dose_table
+from cds.engine.kinds import inputs
 from cds.engine.kinds.drug_parts import MEDICATION_TYPES, DoseParams, evidence_of
-from cds.engine.kinds.labs import COMPARE, Comparator, agreed, fmt, recent
+from cds.engine.kinds.labs import agreed, fmt, recent
 from cds.engine.kinds.labs import evidence_of as lab_evidence
 from cds.engine.kinds.params import WindowParams
-from cds.engine.kinds import inputs
 from cds.engine.kinds.registry import kind
 from cds.engine.logic import Tri
 from cds.engine.outcome import Evidence, Outcome
 from cds.engine.windows import Window
+from fhir_mappings.censored import COMPARE, Comparator
 from fhir_mappings.labs import LabResult
 from fhir_mappings.medications import Exposure
 from fhir_mappings.units import UnitError

@@ -14,12 +14,10 @@ and the part is decided only when they all agree (ground rules, "Partial dates")
 from __future__ import annotations
 
 import itertools
-import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Literal
 
 from pydantic import model_validator
 
@@ -29,18 +27,10 @@ from cds.engine.kinds.registry import Params, kind
 from cds.engine.logic import Tri
 from cds.engine.outcome import Evidence, Outcome
 from cds.engine.windows import within
+from fhir_mappings.censored import Comparator, decides
 from fhir_mappings.dates import Span
 from fhir_mappings.labs import LabResult, display_of
 from fhir_mappings.units import UnitError
-
-Comparator = Literal["<", "<=", ">", ">="]
-COMPARE: dict[str, Callable[[Decimal, Decimal], bool]] = {
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-}
-
 
 # The longest period a partial date can mean (a leap year): a result dated further
 # back than this before another cannot reach it.
@@ -145,27 +135,6 @@ def fmt(value: Decimal) -> str:
 _OPPOSITE = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
 
 
-def _decides(comparator: str, censor: str | None, value: Decimal, threshold: Decimal) -> bool | None:
-    """Compare a result with a threshold; a censored result ("<5", ">=8") decides only when
-    every value it admits gives the same answer, else None.
-
-    The censor admits a ray of values (below or above its bound, the bound itself only for
-    `<=` and `>=`). Beyond the threshold on that side, every value answers alike; on the
-    threshold itself too, unless the bound is a value the censor admits and the comparator
-    answers it otherwise: "<=8" against "< 8", ">=25" against "<= 25" cannot decide.
-    """
-    if censor is None:
-        return COMPARE[comparator](value, threshold)
-    below = censor in ("<", "<=")
-    same_side = comparator in ("<", "<=") if below else comparator in (">", ">=")
-    if value < threshold if below else value > threshold:
-        return same_side
-    if value != threshold:
-        return None
-    bound_admitted = COMPARE[censor](value, threshold)
-    return same_side if not bound_admitted or COMPARE[comparator](value, threshold) is same_side else None
-
-
 class ComparedParams(Params):
     """A value compared with a threshold in the unit the trial states, from inputs dated
     in the look-back window."""
@@ -250,7 +219,7 @@ def compared(
 ) -> Outcome:
     """A value (as `shown`) against `comparator threshold unit`; a censored value decides
     only when its bound lies on one side."""
-    decided = _decides(comparator, censor, value, threshold)
+    decided = decides(comparator, censor, value, threshold)
     rule = f"{comparator} {fmt(threshold)}{unit}"
     if decided is None:
         return Outcome(Tri.UNKNOWN, f"{shown}: censored value cannot decide {rule}", evidence)
@@ -436,7 +405,7 @@ def _estimate(params: ClearanceParams, ctx: EvaluationContext, creatinine: LabRe
     estimates = [(140 - age) * kg / (72 * scr) * f for age in ages for f in factors]
     # The estimate falls as creatinine rises: a creatinine "<0.5" gives an estimate above the one at 0.5.
     censor = _OPPOSITE.get(creatinine.comparator or "")
-    verdicts = {_decides(params.comparator, censor, e, params.value) for e in estimates}
+    verdicts = {decides(params.comparator, censor, e, params.value) for e in estimates}
     low, high = min(estimates), max(estimates)
     shown = fmt(low) if low == high else f"{fmt(low)}-{fmt(high)}"
     basis = (f"estimated (Cockcroft-Gault, {params.formula_source}) {params.label} {censor or ''}{shown} {params.unit} "
